@@ -1,0 +1,1 @@
+select set_config('showfeed.actor', $1, true)

@@ -1,0 +1,1 @@
+select s.last_seq from shows s where s.id = $1

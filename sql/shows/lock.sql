@@ -1,0 +1,1 @@
+select s.status from shows s where s.id = $1 for update

@@ -1,0 +1,121 @@
+//! Signing and checking tokens.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// What a token allows, from least to most (ingest stands apart: it may only post comments).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Viewer,
+    Operator,
+    Ingest,
+    Admin,
+}
+
+impl Role {
+    /// Whether this role includes `needed`.
+    pub fn allows(self, needed: Role) -> bool {
+        use Role::*;
+        matches!(
+            (self, needed),
+            (Admin, _) | (Operator, Viewer | Operator) | (Viewer, Viewer) | (Ingest, Ingest)
+        )
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        serde_json::from_value(serde_json::Value::String(s.to_owned())).ok()
+    }
+}
+
+/// The token's payload.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TokenClaims {
+    /// Who: recorded as the actor of every change made with the token.
+    pub sub: String,
+    /// Expiry, seconds since the epoch.
+    pub exp: u64,
+    pub role: Role,
+    /// Shows the token may see; absent: all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shows: Option<Vec<Uuid>>,
+}
+
+impl TokenClaims {
+    pub fn may_see(&self, show: Uuid) -> bool {
+        self.shows.as_ref().is_none_or(|s| s.contains(&show))
+    }
+}
+
+/// The signing and checking keys, made from `JWT_SECRET`.
+#[derive(Clone)]
+pub struct Keys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+}
+
+impl Keys {
+    pub fn new(secret: &[u8]) -> Self {
+        // HS256 only: `alg: none` and every other algorithm are refused by `decode`.
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 0;
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        Keys {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+        }
+    }
+
+    pub fn sign(&self, claims: &TokenClaims) -> String {
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
+            .expect("HS256 signing of a serialisable payload cannot fail")
+    }
+
+    /// A token for `sub` with `role`, valid for `ttl_secs` from now.
+    pub fn mint(&self, sub: &str, role: Role, shows: Option<Vec<Uuid>>, ttl_secs: u64) -> String {
+        self.sign(&TokenClaims {
+            sub: sub.to_owned(),
+            exp: now_secs() + ttl_secs,
+            role,
+            shows,
+        })
+    }
+
+    pub fn verify(&self, token: &str) -> Result<TokenClaims, jsonwebtoken::errors::Error> {
+        jsonwebtoken::decode::<TokenClaims>(token, &self.decoding, &self.validation)
+            .map(|d| d.claims)
+    }
+}
+
+pub fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operators_see_but_do_not_ingest_and_admins_do_everything() {
+        assert!(Role::Operator.allows(Role::Viewer));
+        assert!(!Role::Operator.allows(Role::Ingest));
+        assert!(!Role::Viewer.allows(Role::Operator));
+        assert!(!Role::Ingest.allows(Role::Viewer));
+        assert!(Role::Admin.allows(Role::Ingest));
+    }
+
+    #[test]
+    fn a_token_signed_with_another_key_is_refused() {
+        let token = Keys::new(b"one").mint("a", Role::Admin, None, 60);
+        assert!(Keys::new(b"two").verify(&token).is_err());
+        assert_eq!(Keys::new(b"one").verify(&token).unwrap().sub, "a");
+    }
+}

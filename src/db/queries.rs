@@ -1,0 +1,57 @@
+//! Every SQL statement the service runs, one file each under `sql/`. Nothing checks them at
+//! compile time, so `tests/api/queries.rs` prepares each against a migrated database.
+
+macro_rules! sql {
+    ($name:ident, $path:literal) => {
+        pub const $name: &str = include_str!(concat!("../../sql/", $path));
+    };
+}
+
+sql!(INSERT_SHOW, "shows/insert.sql");
+sql!(LIST_SHOWS, "shows/list.sql");
+sql!(GET_SHOW, "shows/get.sql");
+sql!(LOCK_SHOW, "shows/lock.sql");
+sql!(UPDATE_SHOW, "shows/update.sql");
+sql!(SHOW_LAST_SEQ, "shows/last_seq.sql");
+sql!(SHOW_SNAPSHOT, "shows/snapshot.sql");
+sql!(UPSERT_ITEM, "items/upsert.sql");
+sql!(LIST_ITEMS, "items/list.sql");
+sql!(INSERT_COMMENTS, "comments/insert_batch.sql");
+sql!(PAGE_COMMENTS, "comments/page.sql");
+sql!(CLAIM_ITEM_STATE, "claims/item_state.sql");
+sql!(INSERT_CLAIMS, "claims/insert_batch.sql");
+sql!(LOCK_CLAIM, "claims/lock.sql");
+sql!(SHOW_OF_CLAIM, "claims/show_of.sql");
+sql!(SET_CLAIM_STATUS, "claims/set_status.sql");
+sql!(PROMOTE_WAITLIST, "claims/promote.sql");
+sql!(LIST_CLAIMS, "claims/list.sql");
+sql!(CHANGES_AFTER, "show_changes/after.sql");
+sql!(PRUNE_CHANGES, "show_changes/prune.sql");
+sql!(ALLOW_PRUNE, "show_changes/allow_prune.sql");
+sql!(SET_ACTOR, "show_changes/set_actor.sql");
+
+/// All of the above, for the test that prepares each one.
+pub const ALL: &[(&str, &str)] = &[
+    ("INSERT_SHOW", INSERT_SHOW),
+    ("LIST_SHOWS", LIST_SHOWS),
+    ("GET_SHOW", GET_SHOW),
+    ("LOCK_SHOW", LOCK_SHOW),
+    ("UPDATE_SHOW", UPDATE_SHOW),
+    ("SHOW_LAST_SEQ", SHOW_LAST_SEQ),
+    ("SHOW_SNAPSHOT", SHOW_SNAPSHOT),
+    ("UPSERT_ITEM", UPSERT_ITEM),
+    ("LIST_ITEMS", LIST_ITEMS),
+    ("INSERT_COMMENTS", INSERT_COMMENTS),
+    ("PAGE_COMMENTS", PAGE_COMMENTS),
+    ("CLAIM_ITEM_STATE", CLAIM_ITEM_STATE),
+    ("INSERT_CLAIMS", INSERT_CLAIMS),
+    ("LOCK_CLAIM", LOCK_CLAIM),
+    ("SHOW_OF_CLAIM", SHOW_OF_CLAIM),
+    ("SET_CLAIM_STATUS", SET_CLAIM_STATUS),
+    ("PROMOTE_WAITLIST", PROMOTE_WAITLIST),
+    ("LIST_CLAIMS", LIST_CLAIMS),
+    ("CHANGES_AFTER", CHANGES_AFTER),
+    ("PRUNE_CHANGES", PRUNE_CHANGES),
+    ("ALLOW_PRUNE", ALLOW_PRUNE),
+    ("SET_ACTOR", SET_ACTOR),
+];

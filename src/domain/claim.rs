@@ -1,0 +1,204 @@
+//! Claim statuses, their transitions, and how new claims get units or waitlist places.
+
+use std::collections::{HashMap, HashSet};
+
+use uuid::Uuid;
+
+/// `claims.status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimStatus {
+    Claimed,
+    Waitlisted,
+    Released,
+    Paid,
+}
+
+impl ClaimStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClaimStatus::Claimed => "claimed",
+            ClaimStatus::Waitlisted => "waitlisted",
+            ClaimStatus::Released => "released",
+            ClaimStatus::Paid => "paid",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "claimed" => ClaimStatus::Claimed,
+            "waitlisted" => ClaimStatus::Waitlisted,
+            "released" => ClaimStatus::Released,
+            "paid" => ClaimStatus::Paid,
+            _ => return None,
+        })
+    }
+}
+
+/// A refused status change (the API answers 409).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a {} claim cannot become {}", from.as_str(), to.as_str())]
+pub struct Transition {
+    pub from: ClaimStatus,
+    pub to: ClaimStatus,
+}
+
+/// claimed -> paid | released, waitlisted -> released; nothing else (paid is terminal).
+pub fn check_transition(from: ClaimStatus, to: ClaimStatus) -> Result<(), Transition> {
+    use ClaimStatus::*;
+    match (from, to) {
+        (Claimed, Paid) | (Claimed, Released) | (Waitlisted, Released) => Ok(()),
+        _ => Err(Transition { from, to }),
+    }
+}
+
+/// What the rules need to know of one item, read under the show's lock.
+#[derive(Debug, Clone, Default)]
+pub struct ItemState {
+    /// Units for sale (`items.quantity`, 1 when the item has no row).
+    pub quantity: i64,
+    /// Units held by claimed or paid claims.
+    pub held: i64,
+    /// Highest waitlist position ever given (positions are never reused).
+    pub last_position: i64,
+    /// Buyers with a claimed or waitlisted claim on the item.
+    pub live_buyers: HashSet<String>,
+}
+
+/// A comment that parsed as a claim.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub comment_id: Uuid,
+    pub item_number: i32,
+    pub buyer_id: String,
+    pub buyer_name: String,
+}
+
+/// A claim to insert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewClaim {
+    pub comment_id: Uuid,
+    pub item_number: i32,
+    pub buyer_id: String,
+    pub buyer_name: String,
+    pub status: ClaimStatus,
+    pub waitlist_position: Option<i32>,
+}
+
+/// Gives each candidate, in comment order, a unit while any remain, else the next
+/// waitlist position. A buyer who already holds a live claim on the item gets nothing.
+pub fn allocate(states: &mut HashMap<i32, ItemState>, candidates: Vec<Candidate>) -> Vec<NewClaim> {
+    let mut claims = Vec::with_capacity(candidates.len());
+    for c in candidates {
+        let state = states.entry(c.item_number).or_insert_with(|| ItemState {
+            quantity: 1,
+            ..ItemState::default()
+        });
+        if !state.live_buyers.insert(c.buyer_id.clone()) {
+            continue;
+        }
+        let (status, waitlist_position) = if state.held < state.quantity {
+            state.held += 1;
+            (ClaimStatus::Claimed, None)
+        } else {
+            state.last_position += 1;
+            (ClaimStatus::Waitlisted, Some(state.last_position as i32))
+        };
+        claims.push(NewClaim {
+            comment_id: c.comment_id,
+            item_number: c.item_number,
+            buyer_id: c.buyer_id,
+            buyer_name: c.buyer_name,
+            status,
+            waitlist_position,
+        });
+    }
+    claims
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn candidate(buyer: &str, item: i32) -> Candidate {
+        Candidate {
+            comment_id: Uuid::new_v4(),
+            item_number: item,
+            buyer_id: buyer.into(),
+            buyer_name: buyer.into(),
+        }
+    }
+
+    #[test]
+    fn units_go_first_then_the_waitlist_in_comment_order() {
+        let mut states = HashMap::from([(
+            7,
+            ItemState {
+                quantity: 2,
+                ..Default::default()
+            },
+        )]);
+        let claims = allocate(
+            &mut states,
+            ["a", "b", "c", "d"]
+                .iter()
+                .map(|b| candidate(b, 7))
+                .collect(),
+        );
+        let got: Vec<_> = claims
+            .iter()
+            .map(|c| (c.buyer_id.as_str(), c.status, c.waitlist_position))
+            .collect();
+        use ClaimStatus::*;
+        assert_eq!(
+            got,
+            vec![
+                ("a", Claimed, None),
+                ("b", Claimed, None),
+                ("c", Waitlisted, Some(1)),
+                ("d", Waitlisted, Some(2))
+            ]
+        );
+    }
+
+    #[test]
+    fn an_item_without_a_row_has_one_unit_and_a_buyer_claims_once() {
+        let mut states = HashMap::new();
+        let claims = allocate(
+            &mut states,
+            vec![candidate("a", 3), candidate("a", 3), candidate("b", 3)],
+        );
+        assert_eq!(claims.len(), 2);
+        assert_eq!(claims[0].status, ClaimStatus::Claimed);
+        assert_eq!(claims[1].waitlist_position, Some(1));
+    }
+
+    #[test]
+    fn positions_continue_after_the_last_one_given() {
+        let mut states = HashMap::from([(
+            1,
+            ItemState {
+                quantity: 1,
+                held: 1,
+                last_position: 5,
+                ..Default::default()
+            },
+        )]);
+        let claims = allocate(&mut states, vec![candidate("z", 1)]);
+        assert_eq!(claims[0].waitlist_position, Some(6));
+    }
+
+    #[test]
+    fn only_the_contracts_transitions_are_allowed() {
+        use ClaimStatus::*;
+        let all = [Claimed, Waitlisted, Released, Paid];
+        let allowed: Vec<_> = all
+            .iter()
+            .flat_map(|&f| all.iter().map(move |&t| (f, t)))
+            .filter(|&(f, t)| check_transition(f, t).is_ok())
+            .collect();
+        assert_eq!(
+            allowed,
+            vec![(Claimed, Released), (Claimed, Paid), (Waitlisted, Released)]
+        );
+    }
+}

@@ -1,0 +1,76 @@
+//! SSE frames: each change is encoded once into bytes that every subscriber shares.
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+/// One encoded SSE event and the JSON it carries.
+#[derive(Debug)]
+pub struct Frame {
+    /// The show's seq (the SSE id); for `initial`, the snapshot's seq.
+    pub seq: i64,
+    /// `id: ..\nevent: ..\ndata: ..\n\n`, ready to write.
+    pub sse: Bytes,
+    /// The `data` JSON alone (a slice of `sse`), for `/changes`.
+    pub json: Bytes,
+}
+
+impl Frame {
+    /// Encodes an event. `json` comes from Postgres's `jsonb::text`, which never holds a raw
+    /// newline; one would still be split into `data:` lines as the SSE format requires.
+    pub fn new(seq: i64, event: &str, json: &str) -> Frame {
+        let mut buf = BytesMut::with_capacity(json.len() + event.len() + 40);
+        buf.put_slice(b"id: ");
+        buf.put_slice(seq.to_string().as_bytes());
+        buf.put_slice(b"\nevent: ");
+        buf.put_slice(event.as_bytes());
+        buf.put_slice(b"\ndata: ");
+        let start = buf.len();
+        if json.contains(['\n', '\r']) {
+            for (i, line) in json.lines().enumerate() {
+                if i > 0 {
+                    buf.put_slice(b"\ndata: ");
+                }
+                buf.put_slice(line.as_bytes());
+            }
+        } else {
+            buf.put_slice(json.as_bytes());
+        }
+        let end = buf.len();
+        buf.put_slice(b"\n\n");
+        let sse = buf.freeze();
+        let json = sse.slice(start..end);
+        Frame { seq, sse, json }
+    }
+}
+
+/// The first bytes of every stream: how long the browser waits before reconnecting.
+pub fn retry_hint(millis: u64) -> Bytes {
+    Bytes::from(format!("retry: {millis}\n\n"))
+}
+
+/// A comment line that keeps proxies and the browser from timing the stream out.
+pub const KEEP_ALIVE: Bytes = Bytes::from_static(b": keep-alive\n\n");
+
+/// Sent when the token's `exp` passes, before the stream is closed.
+pub const AUTH_EXPIRED: Bytes =
+    Bytes::from_static(b"event: auth.expired\ndata: {\"reason\":\"token expired\"}\n\n");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_frame_carries_id_event_and_data_and_its_json_slice() {
+        let f = Frame::new(42, "claim.created", r#"{"a": 1}"#);
+        assert_eq!(
+            &f.sse[..],
+            b"id: 42\nevent: claim.created\ndata: {\"a\": 1}\n\n"
+        );
+        assert_eq!(&f.json[..], br#"{"a": 1}"#);
+    }
+
+    #[test]
+    fn a_newline_in_data_becomes_two_data_lines() {
+        let f = Frame::new(1, "x", "a\nb");
+        assert_eq!(&f.sse[..], b"id: 1\nevent: x\ndata: a\ndata: b\n\n");
+    }
+}

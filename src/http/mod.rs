@@ -1,0 +1,77 @@
+//! The HTTP surface: REST routes, the SSE stream, health and metrics, the console.
+
+pub mod changes;
+pub mod claims;
+pub mod comments;
+pub mod error;
+pub mod health;
+pub mod shows;
+pub mod stream;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, FromRef, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::Router;
+use tower_http::trace::TraceLayer;
+
+use crate::auth::Keys;
+use crate::config::Config;
+use crate::db::Db;
+use crate::feed::Feed;
+use crate::observability::Metrics;
+use crate::shutdown::Shutdown;
+
+/// Everything a handler may need; cloned per request (all fields are handles).
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub feed: Feed,
+    pub keys: Keys,
+    pub config: Arc<Config>,
+    pub metrics: Arc<Metrics>,
+    pub shutdown: Shutdown,
+}
+
+impl FromRef<AppState> for Keys {
+    fn from_ref(state: &AppState) -> Keys {
+        state.keys.clone()
+    }
+}
+
+/// The whole router with its layers.
+pub fn router(state: AppState) -> Router {
+    let max_body = state.config.max_body_bytes;
+    Router::new()
+        .merge(health::router())
+        .merge(shows::router())
+        .merge(comments::router())
+        .merge(claims::router())
+        .merge(stream::router())
+        .merge(changes::router())
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(middleware::from_fn_with_state(state.clone(), count_responses))
+        .layer(
+            // Log the path only: the query may carry an access_token.
+            TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+            }),
+        )
+        .with_state(state)
+}
+
+async fn count_responses(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    state.metrics.count_response(response.status().as_u16());
+    response
+}
+
+/// Clamps an optional query number into `1..=max`, with a default.
+pub fn clamp_limit(value: Option<i64>, default: i64, max: i64) -> i64 {
+    value.unwrap_or(default).clamp(1, max)
+}
+
+/// How long a long-poll may wait at most.
+pub const MAX_WAIT: Duration = Duration::from_secs(60);

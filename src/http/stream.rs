@@ -1,0 +1,171 @@
+//! `GET /api/shows/{id}/stream`: the SSE feed.
+//!
+//! The response is built by hand rather than with axum's `Sse`: each change is already an
+//! encoded frame shared by every subscriber (`feed::frame`), so a subscriber's stream only
+//! hands out `Bytes` clones, and hyper writes several queued frames in one go.
+
+use std::convert::Infallible;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use bytes::Bytes;
+use futures::StreamExt;
+use rand::Rng;
+use serde::Deserialize;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use super::error::{ApiError, ApiPath, ApiQuery, Result};
+use super::AppState;
+use crate::auth::jwt::now_secs;
+use crate::auth::{Auth, Role};
+use crate::domain::ShowId;
+use crate::feed::frame::{retry_hint, AUTH_EXPIRED, KEEP_ALIVE};
+use crate::feed::{FeedError, Next, Subscription};
+use crate::observability::Metrics;
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new().route("/api/shows/{id}/stream", get(stream_show_events))
+}
+
+/// How long a browser waits before reconnecting after a drop.
+const RETRY_MS: u64 = 1000;
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct StreamQuery {
+    last_event_id: Option<String>,
+}
+
+impl From<FeedError> for ApiError {
+    fn from(e: FeedError) -> Self {
+        match e {
+            FeedError::NotFound => ApiError::NotFound("show"),
+            FeedError::Db(e) => e.into(),
+        }
+    }
+}
+
+/// The position to resume after: `Last-Event-ID`, else `?last_event_id=`. Garbage is
+/// ignored (the client gets a fresh `initial`), never an error.
+fn resume_position(headers: &HeaderMap, query: &StreamQuery) -> Option<i64> {
+    headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .or(query.last_event_id.as_deref())
+        .and_then(|s| s.trim().parse::<i64>().ok())
+}
+
+#[tracing::instrument(skip_all, fields(show_id = %id))]
+async fn stream_show_events(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(query): ApiQuery<StreamQuery>,
+    headers: HeaderMap,
+) -> Result<Response> {
+    auth.require_show(Role::Viewer, id)?;
+    let mut sub = state.feed.subscribe(ShowId(id));
+    // Subscribed first, then the snapshot or catch-up: nothing committed in between is
+    // missed (the contract's first trap). An unknown show fails here, before any 200.
+    let first = sub.start(resume_position(&headers, &query)).await?;
+
+    let expires_in = Duration::from_secs(auth.0.exp.saturating_sub(now_secs()));
+    let events = EventStream {
+        sub,
+        heartbeat: state.config.heartbeat(),
+        expires: Instant::now() + expires_in,
+        closing: state.shutdown.streams.clone(),
+        metrics: state.metrics.clone(),
+        done: false,
+    };
+    let mut opening = vec![retry_hint(RETRY_MS)];
+    opening.extend(events.chunks(first));
+
+    let body = futures::stream::iter(opening)
+        .chain(
+            futures::stream::unfold(events, |mut events| async move {
+                let chunks = events.next_chunks().await?;
+                Some((futures::stream::iter(chunks), events))
+            })
+            .flatten(),
+        )
+        .map(Ok::<Bytes, Infallible>);
+
+    let mut response = Body::from_stream(body).into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache, no-transform"),
+    );
+    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    Ok(response)
+}
+
+/// One stream's state after its first frames.
+struct EventStream {
+    sub: Subscription,
+    heartbeat: Duration,
+    /// When the token's `exp` passes.
+    expires: Instant,
+    /// Cancelled when shutdown's grace period ends.
+    closing: CancellationToken,
+    metrics: std::sync::Arc<Metrics>,
+    done: bool,
+}
+
+impl EventStream {
+    fn chunks(&self, next: Next) -> Vec<Bytes> {
+        let chunks: Vec<Bytes> = match next {
+            Next::Frames(frames) => frames.iter().map(|f| f.sse.clone()).collect(),
+            Next::Initial(frame) => vec![frame.sse.clone()],
+        };
+        self.metrics
+            .frames_sent
+            .fetch_add(chunks.len() as u64, Relaxed);
+        let bytes: usize = chunks.iter().map(Bytes::len).sum();
+        self.metrics.bytes_sent.fetch_add(bytes as u64, Relaxed);
+        chunks
+    }
+
+    /// The next bytes to send, or None when the stream ends.
+    async fn next_chunks(&mut self) -> Option<Vec<Bytes>> {
+        if self.done {
+            return None;
+        }
+        tokio::select! {
+            biased;
+            _ = self.closing.cancelled() => {
+                self.done = true;
+                // Spread the reconnects of a closing node's clients over a second or so.
+                let jitter = rand::thread_rng().gen_range(250..1500);
+                Some(vec![retry_hint(jitter)])
+            }
+            _ = tokio::time::sleep_until(self.expires) => {
+                self.done = true;
+                Some(vec![AUTH_EXPIRED])
+            }
+            // `Subscription::next` is cancel-safe: it mutates its position only right
+            // before returning, with no await in between.
+            next = tokio::time::timeout(self.heartbeat, self.sub.next()) => match next {
+                Err(_) => Some(vec![KEEP_ALIVE]),
+                Ok(Ok(next)) => Some(self.chunks(next)),
+                Ok(Err(e)) => {
+                    tracing::warn!(show_id = %self.sub.show(), error = %e, "stream ended by a feed error; the client will resume");
+                    self.done = true;
+                    Some(vec![retry_hint(RETRY_MS)])
+                }
+            },
+        }
+    }
+}

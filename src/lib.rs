@@ -1,0 +1,27 @@
+//! showfeed turns a Postgres database into a live change feed for browsers.
+//!
+//! # Layout
+//!
+//! - [`config`]: command line and environment settings.
+//! - [`startup`]: builds the service and runs it; the order of shutdown.
+//! - [`shutdown`]: the tokens that drain, close streams, and stop tasks.
+//! - [`dev_pg`]: the embedded Postgres for development and tests.
+//! - [`db`]: the pool, migrations, and typed functions over the SQL in `sql/`.
+//! - [`domain`]: pure rules: claim text, claim allocation and transitions, input checks.
+//! - [`feed`]: the LISTEN task, per-show readers, the hub and subscriptions.
+//! - [`http`]: REST routes, the SSE stream, long-poll, health and metrics.
+//! - [`auth`]: JWTs and the `Auth` extractor.
+//! - [`observability`]: logs and metrics.
+#![warn(clippy::unwrap_used)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod dev_pg;
+pub mod domain;
+pub mod feed;
+pub mod http;
+pub mod observability;
+pub mod shutdown;
+pub mod startup;
