@@ -77,11 +77,16 @@ begin
             returning s.last_seq
         )
         insert into show_changes (show_id, seq, entity, op, row_id, data, actor)
-        select v_show,
-               b.last_seq - count(*) over () + row_number() over (order by c.ord),
-               p_entity, p_op, c.row_id, c.data, v_actor
-          from changed c, bumped b
-         order by c.ord;
+        select v_show, n.seq, p_entity, p_op, n.row_id,
+               -- A show's row after its change includes the counter this change bumped.
+               case when p_entity = 'show'
+                    then jsonb_set(n.data, '{last_seq}', to_jsonb(n.seq))
+                    else n.data end,
+               v_actor
+          from (select c.ord, c.row_id, c.data,
+                       b.last_seq - count(*) over () + row_number() over (order by c.ord) as seq
+                  from changed c, bumped b) n
+         order by n.ord;
 
         perform pg_notify('show_changes', v_show::text);
     end loop;
@@ -165,21 +170,56 @@ create trigger shows_update_changes after update of title, status, started_at, e
           is distinct from (new.title, new.status, new.started_at, new.ended_at))
     execute function showfeed_record_show_change();
 
--- show_changes is append-only: only `showfeed prune` (as the owner, with
--- showfeed.prune = 'on' for its transaction) may delete old rows.
+-- show_changes is written only by the change functions above (they run as the table's
+-- owner) and is append-only: only `showfeed prune` (as the owner, with showfeed.prune =
+-- 'on' for its transaction) may delete old rows, and only the owner may truncate.
+-- Privileges already keep other roles out; the guard keeps them out as well when someone
+-- grants them every table (`grant all on all tables in schema public to analyst`).
 create function showfeed_guard_changes()
 returns trigger
 language plpgsql
 set search_path = pg_catalog, public
 as $$
+declare
+    v_owner boolean;
 begin
-    if tg_op = 'DELETE' and current_setting('showfeed.prune', true) = 'on' then
-        return old;
+    if tg_op in ('INSERT', 'TRUNCATE')
+       or (tg_op = 'DELETE' and current_setting('showfeed.prune', true) = 'on') then
+        select r.rolname = current_user into v_owner
+          from pg_class c join pg_roles r on r.oid = c.relowner
+         where c.oid = tg_relid;
+        if v_owner and tg_op = 'DELETE' then
+            return old;
+        elsif v_owner then
+            return null;  -- statement-level: the value is ignored
+        end if;
     end if;
-    raise exception 'show_changes is append-only'
+    raise exception 'show_changes is append-only and written only by the change triggers'
         using errcode = 'insufficient_privilege';
 end
 $$;
 
 create trigger show_changes_append_only before update or delete on show_changes
     for each row execute function showfeed_guard_changes();
+-- Statement-level: once per insert statement (one per show per write), not per row.
+create trigger show_changes_written_by_triggers before insert or truncate on show_changes
+    for each statement execute function showfeed_guard_changes();
+
+-- shows.last_seq is the change counter: only the change functions move it. A direct update
+-- would leave a gap in the show's seqs, or make the next seq collide and every later
+-- write of the show fail.
+create function showfeed_guard_last_seq()
+returns trigger
+language plpgsql
+set search_path = pg_catalog, public
+as $$
+begin
+    raise exception 'shows.last_seq is maintained by the change triggers'
+        using errcode = 'insufficient_privilege';
+end
+$$;
+
+create trigger shows_last_seq_guard before update of last_seq on shows
+    for each row
+    when (pg_trigger_depth() = 0 and new.last_seq is distinct from old.last_seq)
+    execute function showfeed_guard_last_seq();

@@ -38,6 +38,13 @@ pub enum Command {
         #[command(flatten)]
         config: Config,
     },
+    /// Create a live show on a running service and simulate buyers commenting on it.
+    Demo {
+        #[command(flatten)]
+        demo: crate::demo::DemoArgs,
+        #[command(flatten)]
+        config: Config,
+    },
     /// Delete show_changes rows older than an age (resumes from before it get a fresh snapshot).
     Prune {
         /// Age in days; changes committed earlier are removed.
@@ -113,6 +120,16 @@ pub struct Config {
     /// Warn in the log when pg_notification_queue_usage() is above this fraction.
     #[arg(long, env = "NOTIFY_QUEUE_WARN", default_value_t = 0.5)]
     pub notify_queue_warn: f64,
+    /// Seconds between the listener's round trips (liveness check and queue sampling).
+    #[arg(long, env = "LISTENER_PING_SECS", default_value_t = 5)]
+    pub listener_ping_secs: u64,
+    /// Watchdog: when the NOTIFY queue is fuller than this fraction, terminate other
+    /// nodes' listener sessions that have not pinged for LISTENER_STALE_SECS.
+    #[arg(long, env = "WATCHDOG_QUEUE_USAGE", default_value_t = 0.001)]
+    pub watchdog_queue_usage: f64,
+    /// Watchdog: a listener session silent this long (its node frozen or cut off) is stuck.
+    #[arg(long, env = "LISTENER_STALE_SECS", default_value_t = 60)]
+    pub listener_stale_secs: u64,
 }
 
 fn parse_secret(value: &str) -> Result<SecretString, String> {

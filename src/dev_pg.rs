@@ -92,8 +92,10 @@ impl DevPostgres {
     /// Starts a throw-away cluster in a fresh temporary directory, tuned for tests
     /// (fsync off). Clusters left behind by dead test runs are removed first.
     pub fn start_temporary() -> Result<Self, DevPgError> {
+        static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         remove_stale_temporary_clusters();
-        let base = std::env::temp_dir().join(format!("showfeed-pg-{}", std::process::id()));
+        let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let base = std::env::temp_dir().join(format!("showfeed-pg-{}-{n}", std::process::id()));
         let _ = fs::remove_dir_all(&base);
         Self::start(base, true)
     }
@@ -433,7 +435,7 @@ fn find_bin_dir() -> Option<PathBuf> {
         .find(|dir| has_server(dir))
 }
 
-/// Removes `showfeed-pg-<pid>` directories whose process is gone.
+/// Removes `showfeed-pg-<pid>-<n>` directories whose process is gone.
 fn remove_stale_temporary_clusters() {
     let Ok(entries) = fs::read_dir(std::env::temp_dir()) else {
         return;
@@ -443,7 +445,7 @@ fn remove_stale_temporary_clusters() {
         let Some(pid) = name
             .to_str()
             .and_then(|n| n.strip_prefix("showfeed-pg-"))
-            .and_then(|p| p.parse::<i32>().ok())
+            .and_then(|p| p.split('-').next()?.parse::<i32>().ok())
         else {
             continue;
         };

@@ -5,6 +5,7 @@
 //! - [`config`]: command line and environment settings.
 //! - [`startup`]: builds the service and runs it; the order of shutdown.
 //! - [`shutdown`]: the tokens that drain, close streams, and stop tasks.
+//! - [`demo`]: `showfeed demo`, simulated buyers commenting on a live show over HTTP.
 //! - [`dev_pg`]: the embedded Postgres for development and tests.
 //! - [`db`]: the pool, migrations, and typed functions over the SQL in `sql/`.
 //! - [`domain`]: pure rules: claim text, claim allocation and transitions, input checks.
@@ -18,6 +19,7 @@
 pub mod auth;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod dev_pg;
 pub mod domain;
 pub mod feed;

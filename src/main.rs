@@ -3,6 +3,13 @@
 use showfeed::config::Cli;
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    showfeed::startup::main(Cli::load()).await
+async fn main() -> std::process::ExitCode {
+    match showfeed::startup::main(Cli::load()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // One line with the whole chain of causes, e.g. what to install or set.
+            eprintln!("showfeed: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }

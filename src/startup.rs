@@ -42,6 +42,25 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
             println!("{}", mint_token(&config, &token)?);
             Ok(())
         }
+        Some(Command::Demo { demo, config }) => {
+            let token = match &demo.token {
+                Some(token) => token.clone(),
+                None => mint_token(
+                    &config,
+                    &TokenArgs {
+                        sub: "demo".into(),
+                        role: "admin".into(),
+                        shows: None,
+                        ttl_secs: 12 * 3600,
+                    },
+                )?,
+            };
+            let url = demo
+                .url
+                .clone()
+                .unwrap_or_else(|| format!("http://{}", config.bind_addr));
+            crate::demo::run(demo, url, token).await
+        }
         Some(Command::Prune {
             older_than_days,
             config,
@@ -288,7 +307,7 @@ impl Application {
         let listener_task = tokio::spawn(crate::feed::listener::run(
             state.feed.clone(),
             pg_config,
-            state.config.notify_queue_warn,
+            crate::feed::listener::ListenerSettings::from_config(&state.config),
             shutdown.stop.clone(),
         ));
 
@@ -319,7 +338,7 @@ impl Application {
 }
 
 /// Ten thousand subscribers need ten thousand descriptors: lift the soft limit to the hard one.
-fn raise_fd_limit() {
+pub fn raise_fd_limit() {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,

@@ -5,6 +5,7 @@ select s.last_seq as seq,
        jsonb_build_object(
            'seq', s.last_seq,
            'show', to_jsonb(s.*),
+           'comment_count', (select count(*) from comments n where n.show_id = s.id),
            'comments', coalesce((
                select jsonb_agg(to_jsonb(c.*) order by c.created_at desc, c.id desc)
                  from (select * from comments

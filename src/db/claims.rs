@@ -4,7 +4,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::shows::{lock_show, promote_waitlist};
-use super::{begin_as, queries, Db, DbError, Result};
+use super::{begin_as, queries, retry_conflicts, Db, DbError, Result};
 use crate::domain::claim::{check_transition, ClaimStatus};
 use crate::domain::ShowId;
 use deadpool_postgres::GenericClient;
@@ -31,6 +31,15 @@ impl Db {
     /// waitlisted position of the item in the same transaction.
     #[tracing::instrument(skip_all, fields(claim_id = %claim))]
     pub async fn set_claim_status(
+        &self,
+        actor: &str,
+        claim: Uuid,
+        to: ClaimStatus,
+    ) -> Result<ClaimChanged> {
+        retry_conflicts(|| self.try_set_claim_status(actor, claim, to)).await
+    }
+
+    async fn try_set_claim_status(
         &self,
         actor: &str,
         claim: Uuid,

@@ -7,7 +7,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::shows::lock_show;
-use super::{begin_as, queries, Db, Result};
+use super::{begin_as, queries, retry_conflicts, Db, Result};
 use crate::domain::claim::{allocate, Candidate, ItemState};
 use crate::domain::claim_text::parse_claim;
 use crate::domain::input::NewComment;
@@ -30,6 +30,15 @@ impl Db {
     /// live show. Either everything is stored or nothing is.
     #[tracing::instrument(skip_all, fields(show_id = %id, comments = batch.len()))]
     pub async fn ingest_comments(
+        &self,
+        actor: &str,
+        id: ShowId,
+        batch: &[NewComment],
+    ) -> Result<Ingested> {
+        retry_conflicts(|| self.try_ingest_comments(actor, id, batch)).await
+    }
+
+    async fn try_ingest_comments(
         &self,
         actor: &str,
         id: ShowId,

@@ -112,6 +112,37 @@ impl Db {
     }
 }
 
+/// Runs a write transaction again (at most three more times) when Postgres aborted it to
+/// break a deadlock or a serialisation conflict. Such aborts are expected here: an
+/// analyst's SQL that updates a claim locks the claim and then (through the change
+/// trigger) its show, while the service locks the show first. Nothing of an aborted
+/// attempt was committed, so running it again is safe.
+pub async fn retry_conflicts<T, F, Fut>(mut attempt: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let mut retries = 0u32;
+    loop {
+        match attempt().await {
+            Err(DbError::Pg(e)) if retries < 3 && is_conflict(&e) => {
+                retries += 1;
+                tracing::info!(retries, error = %pg_message(&e), "transaction aborted by a conflict; retrying");
+                let jitter = rand::random::<u64>() % 20;
+                tokio::time::sleep(Duration::from_millis(10 * u64::from(retries) + jitter)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+fn is_conflict(e: &tokio_postgres::Error) -> bool {
+    use tokio_postgres::error::SqlState;
+    e.code().is_some_and(|c| {
+        *c == SqlState::T_R_DEADLOCK_DETECTED || *c == SqlState::T_R_SERIALIZATION_FAILURE
+    })
+}
+
 /// Starts a transaction whose changes are recorded with `actor` (the token's `sub`).
 pub async fn begin_as<'a>(
     client: &'a mut deadpool_postgres::Client,

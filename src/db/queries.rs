@@ -29,6 +29,8 @@ sql!(CHANGES_AFTER, "show_changes/after.sql");
 sql!(PRUNE_CHANGES, "show_changes/prune.sql");
 sql!(ALLOW_PRUNE, "show_changes/allow_prune.sql");
 sql!(SET_ACTOR, "show_changes/set_actor.sql");
+sql!(NOTIFY_QUEUE_USAGE, "listener/queue_usage.sql");
+sql!(TERMINATE_STUCK_LISTENERS, "listener/terminate_stuck.sql");
 
 /// All of the above, for the test that prepares each one.
 pub const ALL: &[(&str, &str)] = &[
@@ -54,4 +56,6 @@ pub const ALL: &[(&str, &str)] = &[
     ("PRUNE_CHANGES", PRUNE_CHANGES),
     ("ALLOW_PRUNE", ALLOW_PRUNE),
     ("SET_ACTOR", SET_ACTOR),
+    ("NOTIFY_QUEUE_USAGE", NOTIFY_QUEUE_USAGE),
+    ("TERMINATE_STUCK_LISTENERS", TERMINATE_STUCK_LISTENERS),
 ];

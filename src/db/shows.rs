@@ -4,7 +4,7 @@ use deadpool_postgres::GenericClient;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{begin_as, queries, Db, DbError, Result};
+use super::{begin_as, queries, retry_conflicts, Db, DbError, Result};
 use crate::domain::input::{ItemInput, NewShow, ShowPatch};
 use crate::domain::ShowId;
 
@@ -54,6 +54,16 @@ impl Db {
     /// same transaction. Returns the item, whether it was created, and promoted claims.
     #[tracing::instrument(skip_all, fields(show_id = %id, item = number))]
     pub async fn put_item(
+        &self,
+        actor: &str,
+        id: ShowId,
+        number: i32,
+        item: &ItemInput,
+    ) -> Result<(Value, bool, Vec<Value>)> {
+        retry_conflicts(|| self.try_put_item(actor, id, number, item)).await
+    }
+
+    async fn try_put_item(
         &self,
         actor: &str,
         id: ShowId,

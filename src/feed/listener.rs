@@ -16,14 +16,37 @@ use tokio_postgres::{AsyncMessage, NoTls};
 use tokio_util::sync::CancellationToken;
 
 use super::Feed;
+use crate::db::queries;
 
 /// The channel the triggers notify.
 pub const CHANNEL: &str = "show_changes";
 
-/// How often the listener checks its connection and samples the queue usage.
-const PING_EVERY: Duration = Duration::from_secs(5);
 /// A ping slower than this counts as a dead connection.
 const PING_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How the listener watches its connection and the cluster's NOTIFY queue.
+#[derive(Debug, Clone)]
+pub struct ListenerSettings {
+    /// Time between round trips (liveness and queue sampling).
+    pub ping_every: Duration,
+    /// Queue usage (0..1) above which the log warns.
+    pub queue_warn: f64,
+    /// Queue usage above which the watchdog looks for stuck listener sessions.
+    pub watchdog_usage: f64,
+    /// A listener session silent this long is stuck.
+    pub stale_after: Duration,
+}
+
+impl ListenerSettings {
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        ListenerSettings {
+            ping_every: Duration::from_secs(config.listener_ping_secs.max(1)),
+            queue_warn: config.notify_queue_warn,
+            watchdog_usage: config.watchdog_queue_usage,
+            stale_after: Duration::from_secs(config.listener_stale_secs.max(1)),
+        }
+    }
+}
 
 /// Exponential backoff with full jitter between reconnect attempts.
 struct Backoff {
@@ -42,7 +65,7 @@ impl Backoff {
 pub async fn run(
     feed: Feed,
     config: tokio_postgres::Config,
-    queue_warn: f64,
+    settings: ListenerSettings,
     shutdown: CancellationToken,
 ) {
     let config = crate::db::session_config(config, "showfeed-listener");
@@ -54,7 +77,7 @@ pub async fn run(
             metrics().listener_reconnects.fetch_add(1, Relaxed);
         }
         first = false;
-        match listen_once(&feed, &config, queue_warn, &shutdown, &mut backoff).await {
+        match listen_once(&feed, &config, &settings, &shutdown, &mut backoff).await {
             Ok(()) => break,
             Err(e) => {
                 metrics().listener_up.store(false, Relaxed);
@@ -75,7 +98,7 @@ pub async fn run(
 async fn listen_once(
     feed: &Feed,
     config: &tokio_postgres::Config,
-    queue_warn: f64,
+    settings: &ListenerSettings,
     shutdown: &CancellationToken,
     backoff: &mut Backoff,
 ) -> Result<(), ListenError> {
@@ -105,7 +128,7 @@ async fn listen_once(
     backoff.attempt = 0;
     tracing::info!("listening on channel {CHANNEL}");
 
-    let mut ticker = tokio::time::interval(PING_EVERY);
+    let mut ticker = tokio::time::interval(settings.ping_every);
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => return Ok(()),
@@ -116,21 +139,54 @@ async fn listen_once(
                 };
             }
             _ = ticker.tick() => {
-                let ping = client.query_one("select pg_notification_queue_usage()", &[]);
-                match tokio::time::timeout(PING_TIMEOUT, ping).await {
-                    Ok(Ok(row)) => {
-                        let usage: f64 = row.get(0);
-                        feed.metrics().notify_queue_usage_ppm.store((usage * 1e6) as u64, Relaxed);
-                        if usage > queue_warn {
-                            tracing::warn!(usage, "the NOTIFY queue is filling: a LISTEN session is not consuming (see README, Operations)");
-                        }
-                    }
+                let ping = client.query_one(queries::NOTIFY_QUEUE_USAGE, &[]);
+                let usage: f64 = match tokio::time::timeout(PING_TIMEOUT, ping).await {
+                    Ok(Ok(row)) => row.get(0),
                     Ok(Err(e)) => return Err(e.into()),
                     Err(_) => return Err(ListenError::PingTimeout(PING_TIMEOUT)),
+                };
+                feed.metrics().notify_queue_usage_ppm.store((usage * 1e6) as u64, Relaxed);
+                if usage > settings.queue_warn {
+                    tracing::warn!(usage, "the NOTIFY queue is filling: a LISTEN session is not consuming (see README, Operations)");
+                }
+                if usage > settings.watchdog_usage {
+                    terminate_stuck_listeners(&client, feed, settings).await?;
                 }
             }
         }
     }
+}
+
+/// The watchdog: ends other nodes' listener sessions that stopped consuming the queue.
+async fn terminate_stuck_listeners(
+    client: &tokio_postgres::Client,
+    feed: &Feed,
+    settings: &ListenerSettings,
+) -> Result<(), ListenError> {
+    let stale = settings.stale_after.as_secs_f64();
+    for row in client
+        .query(queries::TERMINATE_STUCK_LISTENERS, &[&stale])
+        .await?
+    {
+        let pid: i32 = row.get(0);
+        let client_addr: String = row.get(1);
+        let state: Option<String> = row.get(2);
+        let wait_event: String = row.get(3);
+        let silent_secs: f64 = row.get(4);
+        let terminated: bool = row.get(5);
+        if terminated {
+            feed.metrics()
+                .stuck_listeners_terminated
+                .fetch_add(1, Relaxed);
+        }
+        tracing::warn!(
+            pid, client = %client_addr, state = state.as_deref().unwrap_or(""), wait_event = %wait_event,
+            silent_secs, terminated,
+            "watchdog: a showfeed listener session has not pinged while the NOTIFY queue fills \
+             (its node is frozen or cut off); terminating it so the queue can drain"
+        );
+    }
+    Ok(())
 }
 
 /// Why a listener connection ended.

@@ -224,30 +224,32 @@ impl Feed {
         {
             return Ok(CatchUp::Unreplayable);
         }
+        // Read a little further back than asked: in a reconnect storm the clients' positions
+        // differ by a few changes, and one query that fills the ring then serves them all.
+        let read_ahead = (settings.ring_size / 4) as i64;
+        let from = (after - read_ahead).max(0);
         let started = Instant::now();
         let page = self
             .inner
             .db
-            .changes_after(ch.show, after, settings.ring_size as i64)
+            .changes_after(ch.show, from, settings.ring_size as i64)
             .await?;
         self.inner.metrics.catchup_queries.record(started.elapsed());
-        let complete_from_after = match page.changes.first() {
-            Some(first) => first.seq == after + 1,
-            None => after == page.last_seq,
+        let covers_after = match page.changes.iter().find(|c| c.seq > after) {
+            Some(next) => next.seq == after + 1,
+            None => after == page.last_seq || page.changes.last().is_some_and(|c| c.seq == after),
         };
-        if after > page.last_seq
-            || !complete_from_after
-            || page.last_seq - after > settings.replay_limit
-        {
+        if after > page.last_seq || !covers_after || page.last_seq - after > settings.replay_limit {
             return Ok(CatchUp::Unreplayable);
         }
         let frames: Vec<Arc<Frame>> = page.changes.iter().map(encode).collect();
-        ch.store_backfill(after, &frames);
+        ch.store_backfill(from, &frames);
         // Rows beyond the cursor (a full page, or doorbells not yet served) are the
         // reader's to broadcast: make sure it runs.
         if ch.cursor().is_some_and(|c| c < page.last_seq) {
             self.mark_dirty(ch);
         }
+        let frames = frames.into_iter().filter(|f| f.seq > after).collect();
         Ok(CatchUp::Frames(frames))
     }
 
@@ -256,7 +258,10 @@ impl Feed {
     async fn snapshot(&self, ch: &Arc<ShowChannel>) -> Result<Arc<Frame>, FeedError> {
         let mut slot = ch.snapshot.lock().await;
         if let Some((taken, frame)) = slot.as_ref() {
-            if taken.elapsed() < self.inner.settings.snapshot_reuse {
+            // Still current (nothing broadcast since), or young enough: subscribers catch
+            // up from its seq through the ring either way.
+            let current = ch.cursor() == Some(frame.seq);
+            if current || taken.elapsed() < self.inner.settings.snapshot_reuse {
                 self.inner.metrics.snapshots_shared.fetch_add(1, Relaxed);
                 return Ok(frame.clone());
             }

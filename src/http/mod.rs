@@ -3,6 +3,7 @@
 pub mod changes;
 pub mod claims;
 pub mod comments;
+pub mod console;
 pub mod error;
 pub mod health;
 pub mod shows;
@@ -51,6 +52,9 @@ pub fn router(state: AppState) -> Router {
         .merge(claims::router())
         .merge(stream::router())
         .merge(changes::router())
+        .merge(console::router())
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(wrong_method)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn_with_state(state.clone(), count_responses))
         .layer(
@@ -60,6 +64,19 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .with_state(state)
+}
+
+/// Unknown paths get the contract's error shape too.
+async fn unknown_route() -> error::ApiError {
+    error::ApiError::NotFound("route")
+}
+
+async fn wrong_method() -> Response {
+    error::error_body(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this path does not take that method",
+    )
 }
 
 async fn count_responses(State(state): State<AppState>, req: Request, next: Next) -> Response {

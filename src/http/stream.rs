@@ -5,6 +5,7 @@
 //! hands out `Bytes` clones, and hyper writes several queued frames in one go.
 
 use std::convert::Infallible;
+use std::pin::Pin;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
@@ -18,8 +19,8 @@ use bytes::Bytes;
 use futures::StreamExt;
 use rand::Rng;
 use serde::Deserialize;
-use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
+use tokio::time::{Instant, Sleep};
+use tokio_util::sync::WaitForCancellationFutureOwned;
 use uuid::Uuid;
 
 use super::error::{ApiError, ApiPath, ApiQuery, Result};
@@ -77,11 +78,15 @@ async fn stream_show_events(
     let first = sub.start(resume_position(&headers, &query)).await?;
 
     let expires_in = Duration::from_secs(auth.0.exp.saturating_sub(now_secs()));
+    let now = Instant::now();
+    let heartbeat = state.config.heartbeat();
     let events = EventStream {
         sub,
-        heartbeat: state.config.heartbeat(),
-        expires: Instant::now() + expires_in,
-        closing: state.shutdown.streams.clone(),
+        heartbeat,
+        expires: Box::pin(tokio::time::sleep_until(now + expires_in)),
+        closing: Box::pin(state.shutdown.streams.clone().cancelled_owned()),
+        idle: Box::pin(tokio::time::sleep_until(now + heartbeat)),
+        last_sent: now,
         metrics: state.metrics.clone(),
         done: false,
     };
@@ -113,13 +118,23 @@ async fn stream_show_events(
 }
 
 /// One stream's state after its first frames.
+///
+/// The timers and the shutdown wait are made once per stream and kept, not rebuilt for
+/// every delivery: with thousands of subscribers per show, registering two timers and a
+/// waiter on the shared shutdown token per frame (and removing them again) cost more CPU
+/// than the rest of the stream's own work.
 struct EventStream {
     sub: Subscription,
     heartbeat: Duration,
-    /// When the token's `exp` passes.
-    expires: Instant,
-    /// Cancelled when shutdown's grace period ends.
-    closing: CancellationToken,
+    /// Fires when the token's `exp` passes.
+    expires: Pin<Box<Sleep>>,
+    /// Resolves when shutdown's grace period ends.
+    closing: Pin<Box<WaitForCancellationFutureOwned>>,
+    /// Fires at `last_sent + heartbeat` or earlier; re-armed lazily when it fires early,
+    /// so that sending a frame never touches the timer.
+    idle: Pin<Box<Sleep>>,
+    /// When bytes were last handed out (the opening, frames, or a keep-alive).
+    last_sent: Instant,
     metrics: std::sync::Arc<Metrics>,
     done: bool,
 }
@@ -143,29 +158,46 @@ impl EventStream {
         if self.done {
             return None;
         }
-        tokio::select! {
-            biased;
-            _ = self.closing.cancelled() => {
-                self.done = true;
-                // Spread the reconnects of a closing node's clients over a second or so.
-                let jitter = rand::thread_rng().gen_range(250..1500);
-                Some(vec![retry_hint(jitter)])
-            }
-            _ = tokio::time::sleep_until(self.expires) => {
-                self.done = true;
-                Some(vec![AUTH_EXPIRED])
-            }
-            // `Subscription::next` is cancel-safe: it mutates its position only right
-            // before returning, with no await in between.
-            next = tokio::time::timeout(self.heartbeat, self.sub.next()) => match next {
-                Err(_) => Some(vec![KEEP_ALIVE]),
-                Ok(Ok(next)) => Some(self.chunks(next)),
-                Ok(Err(e)) => {
-                    tracing::warn!(show_id = %self.sub.show(), error = %e, "stream ended by a feed error; the client will resume");
+        loop {
+            tokio::select! {
+                biased;
+                _ = self.closing.as_mut() => {
                     self.done = true;
-                    Some(vec![retry_hint(RETRY_MS)])
+                    // Spread the reconnects of a closing node's clients over a second or so.
+                    let jitter = rand::thread_rng().gen_range(250..1500);
+                    return Some(vec![retry_hint(jitter)]);
                 }
-            },
+                _ = self.expires.as_mut() => {
+                    self.done = true;
+                    return Some(vec![AUTH_EXPIRED]);
+                }
+                _ = self.idle.as_mut() => {
+                    // Frames went out since the timer was armed: wait for the rest of a
+                    // heartbeat counted from the last one.
+                    let due = self.last_sent + self.heartbeat;
+                    let now = Instant::now();
+                    if due > now {
+                        self.idle.as_mut().reset(due);
+                        continue;
+                    }
+                    self.last_sent = now;
+                    self.idle.as_mut().reset(now + self.heartbeat);
+                    return Some(vec![KEEP_ALIVE]);
+                }
+                // `Subscription::next` is cancel-safe: it mutates its position only right
+                // before returning, with no await in between.
+                next = self.sub.next() => {
+                    self.last_sent = Instant::now();
+                    return match next {
+                        Ok(next) => Some(self.chunks(next)),
+                        Err(e) => {
+                            tracing::warn!(show_id = %self.sub.show(), error = %e, "stream ended by a feed error; the client will resume");
+                            self.done = true;
+                            Some(vec![retry_hint(RETRY_MS)])
+                        }
+                    };
+                }
+            }
         }
     }
 }

@@ -52,6 +52,8 @@ pub struct Metrics {
     /// pg_notification_queue_usage() * 1e6, as last sampled.
     pub notify_queue_usage_ppm: AtomicU64,
     pub http_responses: [AtomicU64; 5],
+    /// Other nodes' listener sessions the watchdog terminated.
+    pub stuck_listeners_terminated: AtomicU64,
 }
 
 impl Metrics {
@@ -134,6 +136,12 @@ impl Metrics {
             "counter",
             "Snapshots served from another request's query.",
             c(&self.snapshots_shared),
+        );
+        metric(
+            "stuck_listeners_terminated_total",
+            "counter",
+            "Stuck listener sessions of other nodes terminated by the watchdog.",
+            c(&self.stuck_listeners_terminated),
         );
         metric(
             "notify_queue_usage",

@@ -194,13 +194,7 @@ async fn disconnecting_clients_brings_the_subscriber_gauge_back() {
 async fn a_keep_alive_comment_arrives_when_nothing_happens() {
     let app = spawn_app_with(|c| c.heartbeat_secs = 1).await;
     let show = app.create_show("live").await;
-    let response = app
-        .api
-        .get(app.url(&format!("/api/shows/{show}/stream")))
-        .bearer_auth(&app.token)
-        .send()
-        .await
-        .unwrap();
+    let response = app.raw_stream(show).await;
     assert_eq!(response.headers()["content-type"], "text/event-stream");
     assert_eq!(response.headers()["x-accel-buffering"], "no");
     let text = read_raw_for(response, Duration::from_millis(2500)).await;

@@ -123,7 +123,7 @@ pub async fn spawn_second_node(other: &TestApp) -> TestApp {
     spawn_on(config, other.database.clone()).await
 }
 
-async fn spawn_on(config: Config, database: String) -> TestApp {
+pub async fn spawn_on(config: Config, database: String) -> TestApp {
     use secrecy::ExposeSecret;
     let secret = config
         .jwt_secret
@@ -265,20 +265,16 @@ impl TestApp {
     }
 
     pub async fn metric(&self, name: &str) -> f64 {
-        let text = self
-            .api
-            .get(self.url("/metrics"))
+        metric_at(&self.address, name).await
+    }
+
+    /// The show's stream as a raw HTTP response (to read bytes, or to never read it).
+    pub async fn raw_stream(&self, show: Uuid) -> reqwest::Response {
+        self.api
+            .get(self.url(&format!("/api/shows/{show}/stream")))
+            .bearer_auth(&self.token)
             .send()
             .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("showfeed_{name} ")))
-            .unwrap_or_else(|| panic!("metric {name} missing"))
-            .trim()
-            .parse()
             .unwrap()
     }
 
@@ -397,4 +393,139 @@ pub fn assert_exact_seqs(events: &[Event], from: i64, to: i64) {
     for e in events {
         assert_eq!(e.id, e.seq().to_string(), "SSE id is the seq");
     }
+}
+
+/// A separate plain SQL connection that runs `LISTEN show_changes`, as any LISTENing
+/// client would: its connection is polled on a task that forwards every notification.
+pub struct NotificationListener {
+    /// The listening session, kept open while the listener lives.
+    _client: tokio_postgres::Client,
+    /// Notifications in arrival order; the sender closes when the connection ends.
+    notifications: tokio::sync::mpsc::UnboundedReceiver<tokio_postgres::Notification>,
+}
+
+impl NotificationListener {
+    /// The next notification, or None when `wait` passes first.
+    pub async fn next_within(&mut self, wait: Duration) -> Option<tokio_postgres::Notification> {
+        tokio::time::timeout(wait, self.notifications.recv())
+            .await
+            .ok()
+            .flatten()
+    }
+
+    /// Every notification that arrives until none has for `quiet`.
+    pub async fn drain(&mut self, quiet: Duration) -> Vec<tokio_postgres::Notification> {
+        let mut got = Vec::new();
+        while let Some(n) = self.next_within(quiet).await {
+            got.push(n);
+        }
+        got
+    }
+}
+
+impl TestApp {
+    /// A new connection to this test's database that LISTENs on `show_changes`; the
+    /// LISTEN has committed when this returns.
+    pub async fn listen(&self) -> NotificationListener {
+        let (client, mut connection) =
+            tokio_postgres::connect(&connection_string(&self.database), NoTls)
+                .await
+                .expect("connect the listener");
+        let (tx, notifications) = tokio::sync::mpsc::unbounded_channel();
+        let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
+        tokio::spawn(async move {
+            while let Some(Ok(message)) = messages.next().await {
+                if let tokio_postgres::AsyncMessage::Notification(n) = message {
+                    if tx.send(n).is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+        client.batch_execute("listen show_changes").await.unwrap();
+        NotificationListener {
+            _client: client,
+            notifications,
+        }
+    }
+
+    /// A request with `token` (None: no Authorization header) and an optional JSON body.
+    pub async fn request_as(
+        &self,
+        token: Option<&str>,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> reqwest::Response {
+        let mut req = self.api.request(method, self.url(path));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        req.send().await.unwrap()
+    }
+
+    /// Posts a comment object or an array of them with the admin token.
+    pub async fn post_comments(&self, show: Uuid, body: &Value) -> reqwest::Response {
+        self.post(&format!("/api/shows/{show}/comments"), body)
+            .await
+    }
+
+    /// `PATCH /api/claims/{id}` with `{"status": status}` and the admin token.
+    pub async fn patch_claim(&self, claim: &str, status: &str) -> reqwest::Response {
+        self.send_json(
+            reqwest::Method::PATCH,
+            &format!("/api/claims/{claim}"),
+            &json!({ "status": status }),
+        )
+        .await
+    }
+
+    /// `GET /api/shows/{id}/claims` with the admin token.
+    pub async fn claims(&self, show: Uuid) -> Vec<Value> {
+        let r = self.get(&format!("/api/shows/{show}/claims")).await;
+        assert_eq!(r.status(), 200, "list claims");
+        let body: Value = r.json().await.unwrap();
+        body["claims"].as_array().unwrap().clone()
+    }
+}
+
+/// Asserts the status and the contract's error shape `{"error": {"code", "message"}}`
+/// (and nothing else), and returns the body.
+pub async fn assert_error(response: reqwest::Response, status: u16) -> Value {
+    let got = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    assert_eq!(got, status, "status (body: {text})");
+    let body: Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("error body is not JSON ({e}): {text:?}"));
+    let object = body.as_object().expect("error body is an object");
+    assert_eq!(object.len(), 1, "only `error` at the top: {body}");
+    let error = body["error"].as_object().expect("`error` is an object");
+    assert!(
+        error["code"].as_str().is_some_and(|c| !c.is_empty()),
+        "error.code is a non-empty string: {body}"
+    );
+    assert!(
+        error["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "error.message is a non-empty string: {body}"
+    );
+    body
+}
+
+/// A metric of the node at `address` (`http://host:port`), from its `/metrics`.
+pub async fn metric_at(address: &str, name: &str) -> f64 {
+    let text = reqwest::get(format!("{address}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("showfeed_{name} ")))
+        .unwrap_or_else(|| panic!("metric {name} missing"))
+        .trim()
+        .parse()
+        .unwrap()
 }

@@ -1,5 +1,21 @@
 //! The one integration test binary (real Postgres, real HTTP on a socket, real SSE).
 
+// Shared toolboxes: each test file uses part of them.
+#[allow(dead_code)]
+mod child_node;
+#[allow(dead_code)]
 mod helpers;
 
+mod auth;
+mod bad_input;
+mod changelog;
+mod claims;
+mod cli;
+mod console;
+mod feed;
+mod operations;
+mod queries;
+mod resume;
+mod scale;
+mod slow_subscriber;
 mod smoke;

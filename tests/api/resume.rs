@@ -97,6 +97,10 @@ async fn an_unusable_last_event_id_gives_a_fresh_initial_never_an_error() {
         );
         assert_eq!(e.seq(), 3);
         assert_eq!(e.data["comments"].as_array().unwrap().len(), 3);
+        assert_eq!(
+            e.data["comment_count"], 3,
+            "the snapshot counts every comment"
+        );
     }
 }
 

@@ -1,0 +1,552 @@
+//! Claim rules through the API: who gets a unit, who is waitlisted, idempotent and atomic
+//! ingest, status changes and promotion.
+
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::helpers::*;
+
+/// `(buyer_id, status, waitlist_position)` of each claim, in creation order.
+fn board(claims: &[Value]) -> Vec<(String, String, Option<i64>)> {
+    claims
+        .iter()
+        .map(|c| {
+            (
+                c["buyer_id"].as_str().unwrap().to_owned(),
+                c["status"].as_str().unwrap().to_owned(),
+                c["waitlist_position"].as_i64(),
+            )
+        })
+        .collect()
+}
+
+fn row(buyer: &str, status: &str, position: Option<i64>) -> (String, String, Option<i64>) {
+    (buyer.to_owned(), status.to_owned(), position)
+}
+
+/// Claim of `buyer` on `item` from a show's claim list.
+fn claim_of<'a>(claims: &'a [Value], buyer: &str, item: i64) -> &'a Value {
+    claims
+        .iter()
+        .find(|c| c["buyer_id"] == buyer && c["item_number"] == item)
+        .unwrap_or_else(|| panic!("a claim of {buyer} on item {item}"))
+}
+
+async fn change_count(app: &TestApp, show: Uuid) -> i64 {
+    app.sql()
+        .await
+        .query_one(
+            "select count(*) from show_changes where show_id = $1",
+            &[&show],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
+async fn count_rows(app: &TestApp, table: &str, show: Uuid) -> i64 {
+    app.sql()
+        .await
+        .query_one(
+            &format!("select count(*) from {table} where show_id = $1"),
+            &[&show],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
+#[tokio::test]
+async fn a_sold_comment_on_a_live_show_claims_the_item_in_the_same_response() {
+    let app = spawn_app().await;
+    let show = app.create_show("live").await;
+    let body = app.comment(show, "ann", "SOLD #101!").await;
+    let comment = &body["comments"][0];
+    let claims = body["claims"].as_array().unwrap();
+    assert_eq!(claims.len(), 1, "one claim: {body}");
+    let claim = &claims[0];
+    assert_eq!(claim["item_number"], 101);
+    assert_eq!(claim["status"], "claimed");
+    assert_eq!(claim["buyer_id"], "ann");
+    assert_eq!(claim["comment_id"], comment["id"]);
+    assert!(claim["waitlist_position"].is_null());
+    assert_eq!(
+        app.claims(show).await,
+        claims.to_vec(),
+        "the board shows it"
+    );
+
+    // the comment and its claim were written by one transaction
+    let xids: Vec<String> = app
+        .sql()
+        .await
+        .query(
+            "select xmin::text from show_changes where show_id = $1 order by seq",
+            &[&show],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(xids.len(), 2);
+    assert_eq!(xids[0], xids[1], "comment and claim commit together");
+
+    // the other spellings claim the same item
+    for (buyer, text) in [("bea", "sold 101"), ("cy", "Sold 101!")] {
+        let body = app.comment(show, buyer, text).await;
+        let claims = body["claims"].as_array().unwrap();
+        assert_eq!(claims.len(), 1, "{text:?} claims");
+        assert_eq!(claims[0]["item_number"], 101, "{text:?}");
+    }
+
+    // other comments claim nothing
+    for text in ["I sold 101 yesterday", "sold out", "hello"] {
+        let body = app.comment(show, "bob", text).await;
+        assert_eq!(body["comments"].as_array().unwrap().len(), 1);
+        assert_eq!(body["claims"], json!([]), "{text:?} claims nothing");
+    }
+}
+
+#[tokio::test]
+async fn comments_on_a_scheduled_or_ended_show_are_stored_but_claim_nothing() {
+    let app = spawn_app().await;
+    let scheduled = app.create_show("scheduled").await;
+    let ended = app.create_show("live").await;
+    let r = app
+        .send_json(
+            reqwest::Method::PATCH,
+            &format!("/api/shows/{ended}"),
+            &json!({"status": "ended"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+
+    for show in [scheduled, ended] {
+        let body = app.comment(show, "ann", "sold 101").await;
+        assert_eq!(body["comments"][0]["text"], "sold 101", "stored");
+        assert_eq!(body["claims"], json!([]), "no claim");
+        assert!(app.claims(show).await.is_empty());
+        let page: Value = app
+            .get(&format!("/api/shows/{show}/comments"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(page["comments"].as_array().unwrap().len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn units_come_from_the_item_quantity_then_buyers_are_waitlisted_in_order() {
+    let app = spawn_app().await;
+    let show = app.create_show("live").await;
+    assert_eq!(app.put_item(show, 7, 2).await.status(), 201);
+    for buyer in ["a", "b", "c", "d", "e"] {
+        app.comment(show, buyer, "sold 7").await;
+    }
+    // item 9 has no row: one unit
+    for buyer in ["x", "y"] {
+        app.comment(show, buyer, "sold 9").await;
+    }
+    let claims = app.claims(show).await;
+    assert_eq!(
+        board(&claims),
+        vec![
+            row("a", "claimed", None),
+            row("b", "claimed", None),
+            row("c", "waitlisted", Some(1)),
+            row("d", "waitlisted", Some(2)),
+            row("e", "waitlisted", Some(3)),
+            row("x", "claimed", None),
+            row("y", "waitlisted", Some(1)),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_buyer_holds_at_most_one_live_claim_per_item() {
+    let app = spawn_app().await;
+    let show = app.create_show("live").await;
+    let first = app.comment(show, "ann", "sold 7").await;
+    assert_eq!(first["claims"].as_array().unwrap().len(), 1);
+    let again = app.comment(show, "ann", "sold 7").await;
+    assert_eq!(again["comments"].as_array().unwrap().len(), 1, "stored");
+    assert_eq!(again["claims"], json!([]), "no second claim");
+
+    // also not a waitlisted one, and not twice within one batch
+    app.comment(show, "bob", "sold 7").await; // waitlisted 1
+    let batch = json!([
+        {"external_id": "b1", "author_id": "bob", "text": "sold 7"},
+        {"external_id": "b2", "author_id": "cat", "text": "sold 7"},
+        {"external_id": "b3", "author_id": "cat", "text": "sold #7"},
+    ]);
+    let r = app.post_comments(show, &batch).await;
+    assert_eq!(r.status(), 201);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(
+        board(body["claims"].as_array().unwrap()),
+        vec![row("cat", "waitlisted", Some(2))]
+    );
+
+    // a different item is a different claim
+    let other = app.comment(show, "ann", "sold 8").await;
+    assert_eq!(other["claims"].as_array().unwrap().len(), 1);
+
+    // once released, the buyer may claim the item again (at the end of the line)
+    let ann = claim_of(&app.claims(show).await, "ann", 7)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(app.patch_claim(&ann, "released").await.status(), 200);
+    let back = app.comment(show, "ann", "sold 7").await;
+    assert_eq!(
+        board(back["claims"].as_array().unwrap()),
+        vec![row("ann", "waitlisted", Some(3))]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_buyers_at_once_on_three_units_get_three_claims_and_waitlist_1_to_47() {
+    let app = spawn_app().await;
+    let show = app.create_show("live").await;
+    assert_eq!(app.put_item(show, 7, 3).await.status(), 201);
+
+    let requests = (0..50).map(|i| {
+        let body = json!({
+            "external_id": format!("e{i}"),
+            "author_id": format!("buyer-{i}"),
+            "text": "sold 7",
+        });
+        let app = &app;
+        async move { app.post_comments(show, &body).await.status() }
+    });
+    let statuses = futures::future::join_all(requests).await;
+    assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
+
+    let claims = app.claims(show).await;
+    assert_eq!(claims.len(), 50, "one claim per buyer");
+    let claimed = claims.iter().filter(|c| c["status"] == "claimed").count();
+    assert_eq!(claimed, 3);
+    let mut positions: Vec<i64> = claims
+        .iter()
+        .filter(|c| c["status"] == "waitlisted")
+        .map(|c| c["waitlist_position"].as_i64().unwrap())
+        .collect();
+    positions.sort_unstable();
+    assert_eq!(positions, (1..=47).collect::<Vec<_>>());
+
+    // and the rules followed commit order: by seq, three units then positions 1, 2, ...
+    let by_seq: Vec<(String, Option<i32>)> = app
+        .sql()
+        .await
+        .query(
+            "select data ->> 'status', (data ->> 'waitlist_position')::int from show_changes \
+              where show_id = $1 and entity = 'claim' order by seq",
+            &[&show],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let mut expected = vec![("claimed".to_owned(), None); 3];
+    expected.extend((1..=47).map(|p| ("waitlisted".to_owned(), Some(p))));
+    assert_eq!(by_seq, expected);
+}
+
+#[tokio::test]
+async fn reposting_a_comment_is_a_no_op_that_records_no_change() {
+    let app = spawn_app().await;
+    let show = app.create_show("live").await;
+    let first = json!({"external_id": "fb-123", "author_id": "ann", "text": "sold 3"});
+    let r = app.post_comments(show, &first).await;
+    assert_eq!(r.status(), 201);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["claims"].as_array().unwrap().len(), 1);
+    let changes = change_count(&app, show).await;
+    assert_eq!(changes, 2);
+
+    // the same platform id again, even with other content: first write wins
+    let again = json!({"external_id": "fb-123", "author_id": "ann", "text": "sold 4"});
+    let r = app.post_comments(show, &again).await;
+    assert!(r.status().is_success(), "{}", r.status());
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["comments"], json!([]));
+    assert_eq!(body["claims"], json!([]));
+    assert_eq!(body["duplicates"], json!(["fb-123"]));
+
+    assert_eq!(
+        change_count(&app, show).await,
+        changes,
+        "no change recorded"
+    );
+    assert_eq!(count_rows(&app, "comments", show).await, 1);
+    let claims = app.claims(show).await;
+    assert_eq!(board(&claims), vec![row("ann", "claimed", None)]);
+    assert_eq!(claims[0]["item_number"], 3);
+
+    // in a batch, the known one is skipped and the new one stored
+    let batch = json!([
+        {"external_id": "fb-123", "author_id": "ann", "text": "sold 3"},
+        {"external_id": "fb-124", "author_id": "bob", "text": "hi"},
+    ]);
+    let body: Value = app.post_comments(show, &batch).await.json().await.unwrap();
+    assert_eq!(body["duplicates"], json!(["fb-123"]));
+    assert_eq!(body["comments"].as_array().unwrap().len(), 1);
+    assert_eq!(body["comments"][0]["external_id"], "fb-124");
+    assert_eq!(change_count(&app, show).await, changes + 1);
+}
+
+#[tokio::test]
+async fn a_batch_with_one_invalid_comment_is_refused_and_stores_nothing() {
+    let app = spawn_app().await;
+    let show = app.create_show("live").await;
+    let good = |i: usize| json!({"external_id": format!("g{i}"), "author_id": format!("u{i}"), "text": "sold 1"});
+    let bad_batches = [
+        json!([good(0), good(1), {"external_id": "x", "author_id": "u", "text": "nul \u{0000} byte"}]),
+        json!([good(0), {"external_id": "x", "text": "no author"}, good(2)]),
+        json!([good(0), {"external_id": "", "author_id": "u", "text": "empty id"}]),
+        json!([good(0), {"external_id": "x", "author_id": "u", "text": "t", "created_at": "yesterday"}]),
+        json!([good(0), 42]),
+    ];
+    for batch in bad_batches {
+        let r = app.post_comments(show, &batch).await;
+        assert!(
+            r.status().is_client_error(),
+            "refused with 4xx, got {} for {batch}",
+            r.status()
+        );
+        assert_error(r, 422).await;
+    }
+    assert_eq!(count_rows(&app, "comments", show).await, 0);
+    assert_eq!(count_rows(&app, "claims", show).await, 0);
+    assert_eq!(change_count(&app, show).await, 0);
+    let last_seq: i64 = app
+        .sql()
+        .await
+        .query_one("select last_seq from shows where id = $1", &[&show])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(last_seq, 0);
+}
+
+#[tokio::test]
+async fn releasing_a_claim_promotes_the_lowest_waitlisted_position_in_the_same_transaction() {
+    let app = spawn_app().await;
+    let show = app.create_show("live").await;
+    for buyer in ["a", "b", "c"] {
+        app.comment(show, buyer, "sold 7").await;
+    }
+    let claims = app.claims(show).await;
+    let a = claim_of(&claims, "a", 7)["id"].as_str().unwrap().to_owned();
+    let b = claim_of(&claims, "b", 7)["id"].as_str().unwrap().to_owned();
+
+    let r = app.patch_claim(&a, "released").await;
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["claim"]["status"], "released");
+    let promoted = body["promoted"].as_array().unwrap();
+    assert_eq!(promoted.len(), 1, "{body}");
+    assert_eq!(promoted[0]["id"], b.as_str());
+    assert_eq!(promoted[0]["status"], "claimed");
+
+    assert_eq!(
+        board(&app.claims(show).await),
+        vec![
+            row("a", "released", None),
+            row("b", "claimed", Some(1)),
+            row("c", "waitlisted", Some(2)),
+        ],
+        "positions are kept, never renumbered"
+    );
+
+    // release and promotion are one transaction
+    let rows = app
+        .sql()
+        .await
+        .query(
+            "select xmin::text, data ->> 'id' from show_changes where show_id = $1 \
+              order by seq desc limit 2",
+            &[&show],
+        )
+        .await
+        .unwrap();
+    let ids: Vec<String> = rows.iter().map(|r| r.get(1)).collect();
+    assert_eq!(ids, [b.clone(), a.clone()]);
+    assert_eq!(rows[0].get::<_, String>(0), rows[1].get::<_, String>(0));
+
+    // releasing a waitlisted claim promotes nobody
+    let c = claim_of(&app.claims(show).await, "c", 7)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let body: Value = app.patch_claim(&c, "released").await.json().await.unwrap();
+    assert_eq!(body["claim"]["status"], "released");
+    assert_eq!(body["promoted"], json!([]));
+}
+
+#[tokio::test]
+async fn only_the_contracts_status_transitions_are_allowed() {
+    let app = spawn_app().await;
+    let show = app.create_show("live").await;
+    app.comment(show, "a", "sold 7").await;
+    app.comment(show, "b", "sold 7").await;
+    let claims = app.claims(show).await;
+    let a = claim_of(&claims, "a", 7)["id"].as_str().unwrap().to_owned();
+    let b = claim_of(&claims, "b", 7)["id"].as_str().unwrap().to_owned();
+
+    // waitlisted -> paid: 409
+    assert_error(app.patch_claim(&b, "paid").await, 409).await;
+    // unknown or not-settable statuses: 422
+    for status in ["shipped", "claimed", "waitlisted", "", "PAID"] {
+        assert_error(app.patch_claim(&a, status).await, 422).await;
+    }
+    // claimed -> paid, then paid is terminal
+    let r = app.patch_claim(&a, "paid").await;
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["claim"]["status"], "paid");
+    assert_eq!(body["promoted"], json!([]), "paying promotes nobody");
+    assert_error(app.patch_claim(&a, "released").await, 409).await;
+    assert_error(app.patch_claim(&a, "paid").await, 409).await;
+
+    // released -> anything: 409
+    assert_eq!(app.patch_claim(&b, "released").await.status(), 200);
+    assert_error(app.patch_claim(&b, "released").await, 409).await;
+    assert_error(app.patch_claim(&b, "paid").await, 409).await;
+
+    // refused changes changed nothing
+    assert_eq!(
+        board(&app.claims(show).await),
+        vec![row("a", "paid", None), row("b", "released", Some(1))]
+    );
+}
+
+#[tokio::test]
+async fn raising_an_items_quantity_promotes_in_position_order_and_lowering_it_never_demotes() {
+    let app = spawn_app().await;
+    let show = app.create_show("live").await;
+    assert_eq!(app.put_item(show, 8, 1).await.status(), 201);
+    for buyer in ["a", "b", "c", "d"] {
+        app.comment(show, buyer, "sold 8").await;
+    }
+
+    let r = app.put_item(show, 8, 3).await;
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["item"]["quantity"], 3);
+    let mut promoted = board(body["promoted"].as_array().unwrap());
+    promoted.sort_by_key(|r| r.2);
+    assert_eq!(
+        promoted,
+        vec![row("b", "claimed", Some(1)), row("c", "claimed", Some(2))]
+    );
+    assert_eq!(
+        board(&app.claims(show).await),
+        vec![
+            row("a", "claimed", None),
+            row("b", "claimed", Some(1)),
+            row("c", "claimed", Some(2)),
+            row("d", "waitlisted", Some(3)),
+        ]
+    );
+
+    // lowering: nobody loses a unit
+    let r = app.put_item(show, 8, 1).await;
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["promoted"], json!([]));
+    let claims = app.claims(show).await;
+    assert_eq!(
+        claims.iter().filter(|c| c["status"] == "claimed").count(),
+        3,
+        "no demotion"
+    );
+
+    // over-allocated: a release frees no unit for the waitlist
+    let a = claim_of(&claims, "a", 8)["id"].as_str().unwrap().to_owned();
+    let body: Value = app.patch_claim(&a, "released").await.json().await.unwrap();
+    assert_eq!(body["promoted"], json!([]));
+    // a new buyer queues after the last position ever given
+    let e = app.comment(show, "e", "sold 8").await;
+    assert_eq!(
+        board(e["claims"].as_array().unwrap()),
+        vec![row("e", "waitlisted", Some(4))]
+    );
+    assert_eq!(
+        claim_of(&app.claims(show).await, "d", 8)["status"],
+        "waitlisted"
+    );
+}
+
+#[tokio::test]
+async fn a_sold_comment_written_with_plain_sql_is_logged_but_claims_nothing() {
+    let app = spawn_app().await;
+    let show = app.create_show("live").await;
+    let sql = app.sql().await;
+    sql.execute(
+        "insert into comments (show_id, external_id, author_id, author_name, text) \
+         values ($1, 'by-hand', 'ann', 'Ann', 'sold 5')",
+        &[&show],
+    )
+    .await
+    .unwrap();
+    assert!(
+        app.claims(show).await.is_empty(),
+        "claims are derived at ingest only"
+    );
+    assert_eq!(
+        change_count(&app, show).await,
+        1,
+        "the comment itself is a change"
+    );
+}
+
+#[tokio::test]
+async fn an_analysts_transaction_crossing_an_operators_release_never_yields_a_5xx() {
+    let app = std::sync::Arc::new(spawn_app().await);
+    let show = app.create_show("live").await;
+    let made = app.comment(show, "ann", "sold 4").await;
+    let claim: Uuid = made["claims"][0]["id"].as_str().unwrap().parse().unwrap();
+
+    // The analyst locks the claim first; the operator's release then locks the show and
+    // waits for the claim; the analyst's update needs the show: a deadlock Postgres breaks.
+    let mut analyst = app.sql().await;
+    let tx = analyst.transaction().await.unwrap();
+    tx.execute("select 1 from claims where id = $1 for update", &[&claim])
+        .await
+        .unwrap();
+    let release = {
+        let app = app.clone();
+        tokio::spawn(async move {
+            app.send_json(
+                reqwest::Method::PATCH,
+                &format!("/api/claims/{claim}"),
+                &json!({"status": "released"}),
+            )
+            .await
+            .status()
+            .as_u16()
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let analyst_result = tx
+        .execute("update claims set status = 'paid' where id = $1", &[&claim])
+        .await;
+    let analyst_won = analyst_result.is_ok() && tx.commit().await.is_ok();
+    let status = release.await.unwrap();
+    // Whoever Postgres aborted, the service retried or went ahead: a definite answer.
+    if analyst_won {
+        assert_eq!(
+            status, 409,
+            "the claim was paid first; releasing it is refused"
+        );
+    } else {
+        assert_eq!(
+            status, 200,
+            "the analyst was aborted; the release went through"
+        );
+    }
+}

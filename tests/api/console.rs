@@ -1,0 +1,1079 @@
+//! The operator console in a real headless Chromium (Debian's `chromium` and
+//! `chromedriver`, driven over WebDriver with fantoccini): what an operator sees when
+//! comments arrive, connections drop, tokens expire, tabs multiply and strangers type
+//! markup. Screenshots land in target/screenshots/ for a reviewer.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use secrecy::SecretString;
+use serde_json::{json, Value};
+use showfeed::auth::Role;
+use showfeed::startup::Application;
+use tokio::sync::Semaphore;
+use uuid::Uuid;
+
+use crate::helpers::*;
+
+/// Browsers open at once across this binary's tests: the machine has two cores, and
+/// Chromium is the heaviest thing in the run.
+static BROWSERS: Semaphore = Semaphore::const_new(2);
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// A headless Chromium behind its own chromedriver; both die with this value.
+struct Browser {
+    client: Client,
+    driver: Child,
+    profile: PathBuf,
+    _permit: tokio::sync::SemaphorePermit<'static>,
+}
+
+impl Browser {
+    async fn start() -> Browser {
+        assert!(
+            std::path::Path::new(CHROMIUM).exists(),
+            "the console tests need Chromium: apt-get install -y chromium chromium-driver \
+             (.ci/run installs both)"
+        );
+        let driver_bin = which("chromedriver")
+            .expect("the console tests need chromedriver: apt-get install -y chromium-driver");
+        let permit = BROWSERS.acquire().await.expect("semaphore open");
+        let port = free_port();
+        let mut command = Command::new(driver_bin);
+        command
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        // Its own process group, so Drop can end chromedriver and the Chromium it started.
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let driver = command.spawn().expect("spawn chromedriver");
+        let profile = std::env::temp_dir().join(format!("showfeed-chromium-{}", Uuid::new_v4()));
+        std::fs::create_dir_all(&profile).unwrap();
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), json!("chrome"));
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": CHROMIUM,
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-quic", "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--window-size=1280,900",
+                    // Background tabs must keep running for the many-tabs tests.
+                    "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+                    "--disable-backgrounding-occluded-windows",
+                    format!("--user-data-dir={}", profile.display()),
+                ],
+            }),
+        );
+        let url = format!("http://127.0.0.1:{port}");
+        let mut browser = None;
+        let started = Instant::now();
+        let mut last_error = String::new();
+        while started.elapsed() < Duration::from_secs(30) {
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            match ClientBuilder::new(connector)
+                .capabilities(caps.clone())
+                .connect(&url)
+                .await
+            {
+                Ok(client) => {
+                    browser = Some(client);
+                    break;
+                }
+                Err(e) => {
+                    last_error = e.to_string();
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+        let client = browser.unwrap_or_else(|| panic!("no WebDriver session: {last_error}"));
+        Browser {
+            client,
+            driver,
+            profile,
+            _permit: permit,
+        }
+    }
+
+    /// Ends the session (Chromium exits) before the driver is killed.
+    async fn quit(self) {
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.client.clone().close()).await;
+    }
+
+    /// Opens the console of `show` in the current tab with `token`.
+    async fn open_show(&self, app: &TestApp, show: Uuid, token: &str) {
+        // about:blank first: a new document, even when only the fragment would differ.
+        self.client.goto("about:blank").await.unwrap();
+        self.client
+            .goto(&format!("{}/#token={token}&show={show}", app.address))
+            .await
+            .unwrap();
+    }
+
+    async fn js(&self, script: &str) -> Value {
+        self.client
+            .execute(script, vec![])
+            .await
+            .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
+    }
+
+    /// Polls `script` (an expression) until it is true; panics with `what` after `limit`.
+    async fn wait_for(&self, what: &str, limit: Duration, script: &str) {
+        let started = Instant::now();
+        let body = format!("return !!({script});");
+        loop {
+            if self.js(&body).await == json!(true) {
+                return;
+            }
+            if started.elapsed() > limit {
+                let status = self.status().await;
+                panic!("waited {limit:?} for {what}; connection status: {status:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// The connection indicator: (state, text).
+    async fn status(&self) -> (String, String) {
+        let v = self
+            .js("const c = document.getElementById('conn'); return [c.dataset.state, c.textContent.trim().replace(/\\s+/g, ' ')];")
+            .await;
+        (
+            v[0].as_str().unwrap_or("").to_owned(),
+            v[1].as_str().unwrap_or("").to_owned(),
+        )
+    }
+
+    async fn wait_live(&self) {
+        self.wait_for(
+            "the connection to be live",
+            Duration::from_secs(15),
+            "document.getElementById('conn').dataset.state === 'live'",
+        )
+        .await;
+    }
+
+    /// Ids of the rendered comments, top to bottom.
+    async fn comment_ids(&self) -> Vec<String> {
+        let v = self
+            .js("return [...document.querySelectorAll('#feed > li')].map(li => li.dataset.id);")
+            .await;
+        serde_json::from_value(v).unwrap()
+    }
+
+    /// Rendered claims as (id, status), sorted by id.
+    async fn claims(&self) -> Vec<(String, String)> {
+        let v = self
+            .js("return [...document.querySelectorAll('#board [data-claim][data-status]')].map(e => [e.dataset.claim, e.dataset.status]);")
+            .await;
+        let mut claims: Vec<(String, String)> = serde_json::from_value(v).unwrap();
+        claims.sort();
+        claims
+    }
+
+    async fn screenshot(&self, name: &str, width: u32, height: u32) {
+        self.resize_viewport(width, height).await;
+        // Let layout settle after the resize.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let png = self.client.screenshot().await.expect("screenshot");
+        let dir = screenshot_dir();
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(name), png).unwrap();
+    }
+
+    /// Makes the page's viewport `width` x `height` CSS pixels. Chromium will not make a
+    /// window narrower than ~500 px, so this emulates the device size (DevTools protocol
+    /// through chromedriver), as a phone would present it.
+    async fn resize_viewport(&self, width: u32, height: u32) {
+        self.client
+            .issue_cmd(Cdp {
+                cmd: "Emulation.setDeviceMetricsOverride",
+                params: json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600}),
+            })
+            .await
+            .expect("set the device metrics");
+        let inner = self.js("return window.innerWidth;").await;
+        assert_eq!(inner, json!(width), "viewport width");
+    }
+}
+
+/// A DevTools protocol command, sent through chromedriver's `goog/cdp/execute`.
+#[derive(Debug)]
+struct Cdp {
+    cmd: &'static str,
+    params: Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (axum::http::Method, Option<String>) {
+        let body = json!({"cmd": self.cmd, "params": self.params});
+        (axum::http::Method::POST, Some(body.to_string()))
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let pid = self.driver.id() as i32;
+        // SAFETY: signalling our own child's process group.
+        unsafe {
+            libc::kill(-pid, libc::SIGKILL);
+        }
+        let _ = self.driver.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+fn which(binary: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(binary))
+            .find(|p| p.exists())
+    })
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn screenshot_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
+    target.join("screenshots")
+}
+
+/// JS string literal for `s` (JSON is a subset of JS for strings).
+fn js_str(s: &str) -> String {
+    serde_json::to_string(s).unwrap()
+}
+
+/// Rows of the show in the database: comment ids and (claim id, status), both sorted.
+async fn database_rows(app: &TestApp, show: Uuid) -> (Vec<String>, Vec<(String, String)>) {
+    let sql = app.sql().await;
+    let comments = sql
+        .query(
+            "select id::text from comments where show_id = $1 order by id",
+            &[&show],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<_, String>(0))
+        .collect();
+    let claims = sql
+        .query(
+            "select id::text, status from claims where show_id = $1 order by id",
+            &[&show],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get::<_, String>(0), r.get::<_, String>(1)))
+        .collect();
+    (comments, claims)
+}
+
+/// Waits until the page shows exactly the database's comments and claims, each once.
+async fn assert_page_matches_database(browser: &Browser, app: &TestApp, show: Uuid) {
+    let (db_comments, db_claims) = database_rows(app, show).await;
+    let started = Instant::now();
+    loop {
+        let rendered = browser.comment_ids().await;
+        let mut sorted = rendered.clone();
+        sorted.sort();
+        let mut unique = sorted.clone();
+        unique.dedup();
+        assert_eq!(unique.len(), sorted.len(), "a comment is rendered twice");
+        let claims = browser.claims().await;
+        if sorted == db_comments && claims == db_claims {
+            return;
+        }
+        if started.elapsed() > Duration::from_secs(15) {
+            panic!(
+                "the page does not match the database: {} of {} comments, claims {claims:?} vs {db_claims:?}; status {:?}",
+                rendered.len(),
+                db_comments.len(),
+                browser.status().await
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Ends the service's listener session on this test's database (other tests share the
+/// cluster); one row per session ended.
+const KILL_LISTENER: &str = "select pg_terminate_backend(pid) from pg_stat_activity \
+     where application_name = 'showfeed-listener' and datname = current_database()";
+
+async fn insert_sql_comment(sql: &tokio_postgres::Client, show: Uuid, text: &str) {
+    sql.execute(
+        "insert into comments (show_id, external_id, author_id, author_name, text) \
+         values ($1, $2, 'analyst', 'Analyst (SQL)', $3)",
+        &[&show, &Uuid::new_v4().to_string(), &text],
+    )
+    .await
+    .unwrap();
+}
+
+/// A second service on the same database and the same port (so the same origin for the
+/// page) as a stopped one: the browser's reconnect reaches a different process.
+async fn restart_on_same_port(database: &str, secret: &str, address: &str) -> TestApp {
+    let mut config = test_config(database);
+    config.jwt_secret = Some(SecretString::from(secret.to_owned()));
+    config.bind_addr = address.trim_start_matches("http://").parse().unwrap();
+    let mut last = None;
+    for _ in 0..50 {
+        match Application::build(config.clone()).await {
+            Ok(app) => {
+                let keys = showfeed::auth::Keys::new(secret.as_bytes());
+                let shutdown = app.shutdown();
+                let token = keys.mint("test-admin", Role::Admin, None, 3600);
+                let server = tokio::spawn(app.run_until_stopped());
+                let app = TestApp {
+                    address: address.to_owned(),
+                    database: database.to_owned(),
+                    keys,
+                    token,
+                    api: reqwest::Client::new(),
+                    shutdown,
+                    server,
+                };
+                app.wait_ready().await;
+                return app;
+            }
+            // The old socket may linger a moment.
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("could not rebind {address}: {last:?}");
+}
+
+#[tokio::test]
+async fn comments_from_the_api_and_from_sql_appear_within_a_second_and_claims_reach_the_board() {
+    let app = spawn_app().await;
+    let show = app.create_show("live").await;
+    app.put_item(show, 5, 1).await;
+    let browser = Browser::start().await;
+    browser.open_show(&app, show, &app.token).await;
+    browser.wait_live().await;
+    // The token left the address bar.
+    let url = browser.client.current_url().await.unwrap();
+    assert!(!url.as_str().contains("token="), "token still in {url}");
+
+    app.comment(show, "ann", "hello from the API").await;
+    browser
+        .wait_for(
+            "the API comment in the feed",
+            Duration::from_secs(1),
+            "document.getElementById('feed').textContent.includes('hello from the API')",
+        )
+        .await;
+
+    let sql = app.sql().await;
+    insert_sql_comment(&sql, show, "written with plain SQL").await;
+    browser
+        .wait_for(
+            "the SQL comment in the feed",
+            Duration::from_secs(1),
+            "document.getElementById('feed').textContent.includes('written with plain SQL')",
+        )
+        .await;
+
+    let posted = app.comment(show, "bea", "Sold #5!").await;
+    let claim = posted["claims"][0]["id"].as_str().unwrap().to_owned();
+    browser
+        .wait_for(
+            "the claim on the board",
+            Duration::from_secs(1),
+            &format!(
+                "document.querySelector('#board [data-item=\"5\"] [data-claim={}]')?.textContent.includes('bea')",
+                js_str(&claim)
+            ),
+        )
+        .await;
+    // The claim's comment is highlighted in the feed, newest first.
+    let top = browser
+        .js("const li = document.querySelector('#feed > li'); return [li.classList.contains('is-claim'), li.textContent];")
+        .await;
+    assert_eq!(top[0], json!(true), "claim comment highlighted: {top}");
+    assert!(top[1].as_str().unwrap().contains("Sold #5!"));
+    assert_eq!(
+        browser
+            .js("return document.getElementById('count-sold').textContent")
+            .await,
+        json!("1")
+    );
+    browser.quit().await;
+}
+
+#[tokio::test]
+async fn listener_kills_while_writing_leave_the_page_with_exactly_the_database_rows() {
+    let app = spawn_app().await;
+    let show = app.create_show("live").await;
+    app.put_item(show, 1, 2).await;
+    let browser = Browser::start().await;
+    browser.open_show(&app, show, &app.token).await;
+    browser.wait_live().await;
+
+    let sql = app.sql().await;
+    for round in 0..4 {
+        for i in 0..6 {
+            let text = if i % 3 == 0 {
+                format!("sold {}", i % 4 + 1)
+            } else {
+                format!("round {round} comment {i}")
+            };
+            app.comment(show, &format!("buyer{round}{i}"), &text).await;
+        }
+        insert_sql_comment(&sql, show, &format!("round {round} via SQL")).await;
+        // The listener reconnects with backoff (and a session may be between its connect
+        // and its LISTEN): retry until one is killed, so every round kills one.
+        let started = Instant::now();
+        while sql.query(KILL_LISTENER, &[]).await.unwrap().is_empty() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "no listener session to kill"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        insert_sql_comment(&sql, show, &format!("round {round} right after the kill")).await;
+    }
+    assert_page_matches_database(&browser, &app, show).await;
+    browser.quit().await;
+}
+
+#[tokio::test]
+async fn a_cut_stream_shows_reconnecting_then_live_and_ends_with_exactly_the_database_rows() {
+    let app = spawn_app().await;
+    let show = app.create_show("live").await;
+    let browser = Browser::start().await;
+    browser.open_show(&app, show, &app.token).await;
+    browser.wait_live().await;
+    for i in 0..5 {
+        app.comment(show, "ann", &format!("before the cut {i}"))
+            .await;
+    }
+
+    let (address, database, secret) = (app.address.clone(), app.database.clone(), app.secret());
+    app.stop().await;
+    browser
+        .wait_for(
+            "the indicator to say reconnecting",
+            Duration::from_secs(10),
+            "document.getElementById('conn').dataset.state === 'reconnecting' \
+             && /attempt \\d+/.test(document.getElementById('conn').textContent)",
+        )
+        .await;
+    // Written while no node runs: the page must get these on resume.
+    let sql = connect(&connection_string(&database)).await;
+    for i in 0..5 {
+        insert_sql_comment(&sql, show, &format!("while the node is down {i}")).await;
+    }
+
+    let app = restart_on_same_port(&database, &secret, &address).await;
+    browser.wait_live().await;
+    app.comment(show, "bob", "after the restart").await;
+    app.comment(show, "cy", "sold 3").await;
+    assert_page_matches_database(&browser, &app, show).await;
+    browser.quit().await;
+}
+
+#[tokio::test]
+async fn an_expired_token_is_named_on_the_page() {
+    let app = spawn_app().await;
+    let show = app.create_show("live").await;
+    let browser = Browser::start().await;
+
+    // A warm browser first, so the short token below is not spent on Chromium's start.
+    browser.open_show(&app, show, &app.token).await;
+    browser.wait_live().await;
+
+    // Expires while the page is live: the stream's auth.expired ends it.
+    let short = app.mint("short-lived", Role::Operator, None, 8);
+    browser.open_show(&app, show, &short).await;
+    browser.wait_live().await;
+    let expired_notice = "document.getElementById('conn').dataset.state === 'error' \
+         && /expired/i.test(document.getElementById('conn').textContent) \
+         && !document.getElementById('login').hidden \
+         && /expired/i.test(document.getElementById('login-msg').textContent)";
+    browser
+        .wait_for(
+            "the page to say the token expired",
+            Duration::from_secs(10),
+            expired_notice,
+        )
+        .await;
+
+    browser
+        .screenshot("console-token-expired.png", 1280, 900)
+        .await;
+
+    // Opened with a token that is already expired: the same words, at once.
+    browser.open_show(&app, show, &short).await;
+    browser
+        .wait_for(
+            "the sign-in form to say the token expired",
+            Duration::from_secs(3),
+            "!document.getElementById('login').hidden \
+             && /expired/i.test(document.getElementById('login-msg').textContent)",
+        )
+        .await;
+
+    // A token signed with another secret: rejected, said so, no spinner.
+    let foreign = showfeed::auth::Keys::new(b"another secret").mint("x", Role::Admin, None, 600);
+    browser.open_show(&app, show, &foreign).await;
+    browser
+        .wait_for(
+            "the page to say the token was rejected",
+            Duration::from_secs(5),
+            "document.getElementById('conn').dataset.state === 'error' \
+             && /rejected/i.test(document.getElementById('login-msg').textContent)",
+        )
+        .await;
+
+    // An unknown show is named too.
+    browser.open_show(&app, Uuid::new_v4(), &app.token).await;
+    browser
+        .wait_for(
+            "the page to say the show is not found",
+            Duration::from_secs(5),
+            "document.getElementById('conn').dataset.state === 'error' \
+             && /not found/i.test(document.getElementById('conn').textContent)",
+        )
+        .await;
+    browser.quit().await;
+}
+
+#[tokio::test]
+async fn eight_tabs_of_a_show_share_one_stream_and_all_update() {
+    let app = spawn_app().await;
+    let show = app.create_show("live").await;
+    let browser = Browser::start().await;
+    let first = browser.client.window().await.unwrap();
+    browser.open_show(&app, show, &app.token).await;
+    browser.wait_live().await;
+    let mut tabs = vec![first];
+    for _ in 1..8 {
+        let tab = browser.client.new_window(true).await.unwrap().handle;
+        browser.client.switch_to_window(tab.clone()).await.unwrap();
+        browser.open_show(&app, show, &app.token).await;
+        browser.wait_live().await;
+        tabs.push(tab);
+    }
+    let (_, text) = browser.status().await;
+    assert!(text.contains("another tab"), "a follower says so: {text}");
+    wait_metric(&app, "subscribers", 1.0).await;
+
+    app.comment(show, "ann", "one stream, eight tabs").await;
+    for tab in &tabs {
+        browser.client.switch_to_window(tab.clone()).await.unwrap();
+        browser
+            .wait_for(
+                "the comment in every tab",
+                Duration::from_secs(5),
+                "document.getElementById('feed').textContent.includes('one stream, eight tabs')",
+            )
+            .await;
+    }
+    assert_eq!(app.metric("subscribers").await, 1.0);
+
+    // The leading tab closes: another takes over, resuming where it was.
+    browser
+        .client
+        .switch_to_window(tabs[0].clone())
+        .await
+        .unwrap();
+    browser.client.close_window().await.unwrap();
+    browser
+        .client
+        .switch_to_window(tabs[7].clone())
+        .await
+        .unwrap();
+    app.comment(show, "bob", "after the leader left").await;
+    for tab in &tabs[1..] {
+        browser.client.switch_to_window(tab.clone()).await.unwrap();
+        browser
+            .wait_for(
+                "the comment after a leader change",
+                Duration::from_secs(10),
+                "document.getElementById('feed').textContent.includes('after the leader left')",
+            )
+            .await;
+        let ids = browser.comment_ids().await;
+        assert_eq!(ids.len(), 2, "no comment twice, none missing");
+    }
+    wait_metric(&app, "subscribers", 1.0).await;
+    browser.quit().await;
+}
+
+async fn wait_metric(app: &TestApp, name: &str, value: f64) {
+    let started = Instant::now();
+    loop {
+        let got = app.metric(name).await;
+        if got == value {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "metric {name} is {got}, expected {value}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn releasing_a_claim_promotes_the_waitlisted_buyer_on_every_open_page() {
+    let app = spawn_app().await;
+    let show = app.create_show("live").await;
+    app.put_item(show, 7, 1).await;
+    let ann = app.comment(show, "ann", "sold 7").await["claims"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let bob = app.comment(show, "bob", "sold 7").await["claims"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let browser = Browser::start().await;
+    let one = browser.client.window().await.unwrap();
+    browser.open_show(&app, show, &app.token).await;
+    browser.wait_live().await;
+    let two = browser.client.new_window(true).await.unwrap().handle;
+    browser.client.switch_to_window(two.clone()).await.unwrap();
+    browser.open_show(&app, show, &app.token).await;
+    browser.wait_live().await;
+    let before = vec![
+        (ann.clone(), "claimed".to_owned()),
+        (bob.clone(), "waitlisted".to_owned()),
+    ];
+    let mut expected = before.clone();
+    expected.sort();
+    assert_eq!(browser.claims().await, expected);
+
+    // Release from the second page...
+    browser
+        .client
+        .find(Locator::Css(&format!(
+            "button[data-action=released][data-claim={}]",
+            js_str(&ann)
+        )))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let promoted = format!(
+        "document.querySelector('#board [data-claim={}]')?.dataset.status === 'claimed' \
+         && document.querySelector('#board [data-claim={}]')?.dataset.status === 'released'",
+        js_str(&bob),
+        js_str(&ann)
+    );
+    for tab in [&two, &one] {
+        browser.client.switch_to_window(tab.clone()).await.unwrap();
+        browser
+            .wait_for(
+                "bob promoted, ann released",
+                Duration::from_secs(5),
+                &promoted,
+            )
+            .await;
+    }
+    // ...and mark paid from the first with the keyboard alone.
+    let pay = browser
+        .client
+        .find(Locator::Css(&format!(
+            "button[data-action=paid][data-claim={}]",
+            js_str(&bob)
+        )))
+        .await
+        .unwrap();
+    pay.send_keys("\u{E007}").await.unwrap();
+    for tab in [&one, &two] {
+        browser.client.switch_to_window(tab.clone()).await.unwrap();
+        browser
+            .wait_for(
+                "bob paid",
+                Duration::from_secs(5),
+                &format!(
+                    "document.querySelector('#board [data-claim={}]')?.dataset.status === 'paid'",
+                    js_str(&bob)
+                ),
+            )
+            .await;
+    }
+    // The screen-reader region heard about the promotion.
+    browser
+        .wait_for(
+            "an aria-live announcement of the promotion",
+            Duration::from_secs(3),
+            "document.getElementById('announcer').getAttribute('aria-live') === 'polite' \
+             && /bob promoted to claimed on item 7/.test(document.getElementById('announcer').textContent)",
+        )
+        .await;
+
+    // The items editor: saved in this page, shown in the other through the feed.
+    for (field, value) in [
+        ("item-number", "8"),
+        ("item-title", "Wool beanie"),
+        ("item-price", "12.5"),
+        ("item-quantity", "2"),
+    ] {
+        browser
+            .client
+            .find(Locator::Id(field))
+            .await
+            .unwrap()
+            .send_keys(value)
+            .await
+            .unwrap();
+    }
+    browser
+        .client
+        .find(Locator::Css("#item-form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let item_row = "[...document.querySelectorAll('#items tr[data-item=\"8\"] td')] \
+         .map(td => td.textContent).join('|').startsWith('#8|Wool beanie|12.50|2|0')";
+    for tab in [&two, &one] {
+        browser.client.switch_to_window(tab.clone()).await.unwrap();
+        browser
+            .wait_for(
+                "item 8 in the items table",
+                Duration::from_secs(5),
+                item_row,
+            )
+            .await;
+    }
+    browser.quit().await;
+}
+
+#[tokio::test]
+async fn hostile_comment_text_and_buyer_names_stay_text_and_run_nothing() {
+    let app = spawn_app().await;
+    let r = app.api.get(app.url("/")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let csp = r.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("script-src 'self'") && csp.contains("default-src 'self'"));
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+
+    let show = app.create_show("live").await;
+    let browser = Browser::start().await;
+    browser.open_show(&app, show, &app.token).await;
+    browser.wait_live().await;
+
+    let img = r#"<img src=x onerror="document.title='pwned'">"#;
+    let script = "<script>document.title='pwned'</script>";
+    app.comment(show, "<b>bold</b>", img).await;
+    let body = json!({
+        "external_id": "hostile-buyer",
+        "author_id": "hostile",
+        "author_name": script,
+        "text": "sold 3",
+    });
+    let r = app
+        .post(&format!("/api/shows/{show}/comments"), &body)
+        .await;
+    assert!(r.status().is_success());
+    browser
+        .wait_for(
+            "the markup as literal text in the feed and on the board",
+            Duration::from_secs(5),
+            &format!(
+                "document.getElementById('feed').textContent.includes({img}) \
+                 && document.getElementById('feed').textContent.includes('<b>bold</b>') \
+                 && document.getElementById('board').textContent.includes({script})",
+                img = js_str(img),
+                script = js_str(script)
+            ),
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let checks = browser
+        .js("return { title: document.title, \
+                img: document.querySelectorAll('#main img').length, \
+                b: document.querySelectorAll('#main b').length, \
+                scripts: document.querySelectorAll('script').length, \
+                csp: document.documentElement.dataset.cspViolations || '0' };")
+        .await;
+    assert_ne!(checks["title"], json!("pwned"), "{checks}");
+    assert_eq!(checks["img"], json!(0), "{checks}");
+    assert_eq!(checks["b"], json!(0), "{checks}");
+    assert_eq!(
+        checks["scripts"],
+        json!(1),
+        "only the console's own module: {checks}"
+    );
+    assert_eq!(checks["csp"], json!("0"), "the page broke its own CSP");
+    browser.quit().await;
+}
+
+#[tokio::test]
+async fn the_polling_fallback_keeps_the_page_current() {
+    let app = spawn_app().await;
+    let show = app.create_show("live").await;
+    app.comment(show, "ann", "before polling").await;
+    let browser = Browser::start().await;
+    browser.client.goto("about:blank").await.unwrap();
+    browser
+        .client
+        .goto(&format!(
+            "{}/#token={}&show={show}&transport=poll",
+            app.address, app.token
+        ))
+        .await
+        .unwrap();
+    browser
+        .wait_for(
+            "the polling indicator",
+            Duration::from_secs(10),
+            "document.getElementById('conn').dataset.state === 'polling' \
+             && document.getElementById('feed').textContent.includes('before polling')",
+        )
+        .await;
+    app.comment(show, "bob", "sold 2").await;
+    insert_sql_comment(&app.sql().await, show, "polled from SQL").await;
+    assert_page_matches_database(&browser, &app, show).await;
+    browser.quit().await;
+}
+
+#[tokio::test]
+async fn screenshots_of_the_console_at_1280_and_390_px() {
+    let app = spawn_app().await;
+    let show = app.create_show("live").await;
+    let patch = json!({"title": "Friday vintage drop"});
+    app.send_json(
+        reqwest::Method::PATCH,
+        &format!("/api/shows/{show}"),
+        &patch,
+    )
+    .await;
+    let items = [
+        (1, "Denim jacket, size M", 4500, 1),
+        (2, "Silver hoop earrings", 1899, 2),
+        (3, "Vintage band tee", 2250, 1),
+        (4, "Leather ankle boots", 6900, 3),
+    ];
+    for (n, title, price, quantity) in items {
+        let body = json!({"title": title, "price_cents": price, "quantity": quantity});
+        app.send_json(
+            reqwest::Method::PUT,
+            &format!("/api/shows/{show}/items/{n}"),
+            &body,
+        )
+        .await;
+    }
+    let chatter = [
+        ("Ava", "hi from Lisbon!"),
+        ("Ben", "sold 1"),
+        ("Chloe", "SOLD #1"),
+        ("Diego", "how long is the jacket?"),
+        ("Elif", "sold 2"),
+        ("Femi", "Sold 3!"),
+        (
+            "Grace",
+            "love this, can you show the back? it looks amazing in this light",
+        ),
+        ("Hiro", "sold 4"),
+        ("Ines", "sold 3"),
+        ("Jonah", "is shipping included?"),
+        ("Kira", "sold 2"),
+        ("Luca", "sold 1"),
+    ];
+    let mut claims = Vec::new();
+    for (who, text) in chatter {
+        let r = app.comment(show, who, text).await;
+        if let Some(c) = r["claims"].as_array().and_then(|a| a.first()) {
+            claims.push(c["id"].as_str().unwrap().to_owned());
+        }
+    }
+    app.patch_claim(&claims[3], "paid").await; // Femi paid
+    app.patch_claim(&claims[2], "released").await; // Elif released
+
+    let browser = Browser::start().await;
+    browser.open_show(&app, show, &app.token).await;
+    browser.wait_live().await;
+    browser
+        .wait_for(
+            "the board",
+            Duration::from_secs(5),
+            "document.querySelectorAll('#board .group').length === 4",
+        )
+        .await;
+    browser.screenshot("console-1280.png", 1280, 900).await;
+    browser.screenshot("console-390.png", 390, 844).await;
+    browser
+        .js("document.getElementById('board-h').scrollIntoView(); return 0;")
+        .await;
+    browser.screenshot("console-390-board.png", 390, 844).await;
+    let overflow = browser
+        .js("return document.documentElement.scrollWidth - window.innerWidth;")
+        .await;
+    assert!(
+        overflow.as_i64().unwrap() <= 0,
+        "the page scrolls sideways at 390 px by {overflow} px"
+    );
+    browser
+        .client
+        .goto(&format!("{}/", app.address))
+        .await
+        .unwrap();
+    browser
+        .wait_for(
+            "the show list",
+            Duration::from_secs(5),
+            "document.querySelectorAll('#show-list li').length === 1",
+        )
+        .await;
+    browser.screenshot("shows-390.png", 390, 844).await;
+    browser.screenshot("shows-1280.png", 1280, 900).await;
+    browser.quit().await;
+}
+
+#[tokio::test]
+async fn ten_thousand_comments_keep_the_feed_capped_at_500() {
+    let app = spawn_app().await;
+    let show = app.create_show("live").await;
+    let browser = Browser::start().await;
+    browser.open_show(&app, show, &app.token).await;
+    browser.wait_live().await;
+    for batch in 0..10 {
+        let comments: Vec<Value> = (0..1000)
+            .map(|i| {
+                json!({
+                    "external_id": format!("bulk-{batch}-{i}"),
+                    "author_id": format!("buyer-{i}"),
+                    "author_name": format!("Buyer {i}"),
+                    "text": format!("comment {batch}-{i}"),
+                })
+            })
+            .collect();
+        let r = app
+            .post(&format!("/api/shows/{show}/comments"), &json!(comments))
+            .await;
+        assert!(r.status().is_success(), "batch {batch}: {}", r.status());
+    }
+    browser
+        .wait_for(
+            "all 10,000 comments counted",
+            Duration::from_secs(30),
+            "document.getElementById('count-comments').textContent.replace(/\\D/g, '') === '10000'",
+        )
+        .await;
+    let page = browser
+        .js("return [document.querySelectorAll('#feed > li').length, \
+                     document.querySelector('#feed > li .c-text').textContent, \
+                     document.getElementsByTagName('*').length];")
+        .await;
+    assert_eq!(page[0], json!(500), "the feed renders the newest 500");
+    assert!(
+        page[1].as_str().unwrap().starts_with("comment 9-"),
+        "newest on top: {page}"
+    );
+    assert!(
+        page[2].as_u64().unwrap() < 5000,
+        "the DOM stays small: {page}"
+    );
+    // Still responsive: one more comment shows within a second.
+    app.comment(show, "ann", "one more after ten thousand")
+        .await;
+    browser
+        .wait_for(
+            "the next comment",
+            Duration::from_secs(1),
+            "document.querySelector('#feed > li .c-text').textContent === 'one more after ten thousand'",
+        )
+        .await;
+    browser.quit().await;
+}
+
+/// Installed before the console's scripts: an EventSource that fails at once while
+/// `window.__sse.broken`, and is the real one after. Counts constructions.
+const BREAKABLE_EVENT_SOURCE: &str = r#"
+(() => {
+  const Real = window.EventSource;
+  window.__sse = { broken: true, opened: 0 };
+  window.EventSource = function (url) {
+    window.__sse.opened += 1;
+    if (!window.__sse.broken) return new Real(url);
+    const fake = { readyState: 0, onerror: null, onopen: null, close() {}, addEventListener() {} };
+    setTimeout(() => fake.onerror && fake.onerror(new Event("error")), 20);
+    return fake;
+  };
+})();
+"#;
+
+#[tokio::test]
+async fn repeated_stream_failures_fall_back_to_polling_and_return_to_live() {
+    let app = spawn_app().await;
+    let show = app.create_show("live").await;
+    let browser = Browser::start().await;
+    browser
+        .client
+        .issue_cmd(Cdp {
+            cmd: "Page.addScriptToEvaluateOnNewDocument",
+            params: json!({ "source": BREAKABLE_EVENT_SOURCE }),
+        })
+        .await
+        .expect("install the breakable EventSource");
+    browser.open_show(&app, show, &app.token).await;
+    browser
+        .wait_for(
+            "the polling fallback after repeated stream failures",
+            Duration::from_secs(15),
+            "document.getElementById('conn').dataset.state === 'polling' \
+             && /polling fallback/i.test(document.getElementById('conn').textContent)",
+        )
+        .await;
+    app.comment(show, "ann", "delivered by long-polling").await;
+    browser
+        .wait_for(
+            "the comment through the fallback",
+            Duration::from_secs(3),
+            "document.getElementById('feed').textContent.includes('delivered by long-polling')",
+        )
+        .await;
+    // The stream is still being tried behind the polling.
+    let opened = browser.js("return window.__sse.opened;").await;
+    browser
+        .wait_for(
+            "another stream attempt while polling",
+            Duration::from_secs(20),
+            &format!("window.__sse.opened > {opened}"),
+        )
+        .await;
+    browser.js("window.__sse.broken = false; return 0;").await;
+    browser
+        .wait_for(
+            "the stream to take over again",
+            Duration::from_secs(30),
+            "document.getElementById('conn').dataset.state === 'live'",
+        )
+        .await;
+    app.comment(show, "bob", "sold 4").await;
+    assert_page_matches_database(&browser, &app, show).await;
+    browser.quit().await;
+}
