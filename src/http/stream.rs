@@ -84,7 +84,9 @@ async fn stream_show_events(
         sub,
         heartbeat,
         expires: Box::pin(tokio::time::sleep_until(now + expires_in)),
-        closing: Box::pin(state.shutdown.streams.clone().cancelled_owned()),
+        // A child token per stream: polling it locks only this stream's own node, not
+        // the node every stream shares.
+        closing: Box::pin(state.shutdown.streams.child_token().cancelled_owned()),
         idle: Box::pin(tokio::time::sleep_until(now + heartbeat)),
         last_sent: now,
         metrics: state.metrics.clone(),

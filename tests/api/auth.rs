@@ -145,13 +145,7 @@ async fn requests_without_a_valid_token_get_401_with_the_error_shape() {
         .unwrap();
     assert_error(r, 401).await;
 
-    let comments: i64 = app
-        .sql()
-        .await
-        .query_one("select count(*) from comments", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let comments: i64 = app.count("select count(*) from comments").await;
     assert_eq!(comments, 0, "no refused write was stored");
     assert_still_serving(&app, show).await;
 }

@@ -119,13 +119,7 @@ async fn an_unknown_show_or_claim_is_404() {
         let code = refused(what, r, 404).await;
         assert_eq!(code, "not_found", "{what}");
     }
-    let shows: i64 = app
-        .sql()
-        .await
-        .query_one("select count(*) from shows", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let shows: i64 = app.count("select count(*) from shows").await;
     assert_eq!(shows, 1, "nothing was created for the unknown show");
     assert_still_works(&app, show).await;
 }
@@ -446,13 +440,7 @@ async fn bodies_that_are_not_json_are_refused_with_400_or_415() {
     .await;
     refused("malformed show patch", r, 400).await;
 
-    let stored: i64 = app
-        .sql()
-        .await
-        .query_one("select count(*) from comments", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let stored: i64 = app.count("select count(*) from comments").await;
     assert_eq!(stored, 0);
     assert_still_works(&app, show).await;
 }
@@ -479,13 +467,7 @@ async fn a_body_over_the_limit_is_413_and_stores_nothing() {
         .await;
     refused("an item over the limit", r, 413).await;
 
-    let stored: i64 = app
-        .sql()
-        .await
-        .query_one("select count(*) from comments", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let stored: i64 = app.count("select count(*) from comments").await;
     assert_eq!(stored, 0);
     // just under the limit still works
     let small = json!({"external_id": "small", "author_id": "a", "text": "z".repeat(9_000)});

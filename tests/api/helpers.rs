@@ -192,6 +192,11 @@ impl TestApp {
         connect(&connection_string(&self.database)).await
     }
 
+    /// The single number a `select count(*) ...` over this test's database returns.
+    pub async fn count(&self, query: &str) -> i64 {
+        self.sql().await.query_one(query, &[]).await.unwrap().get(0)
+    }
+
     /// A SQL connection to this test's database as another (login) role.
     pub async fn sql_as(&self, role: &str) -> tokio_postgres::Client {
         let conn = connection_string(&self.database)
@@ -314,6 +319,8 @@ pub struct Event {
     pub event: String,
     pub id: String,
     pub data: Value,
+    /// When the client parsed it off the wire.
+    pub received: chrono::DateTime<chrono::Utc>,
 }
 
 impl Event {
@@ -348,6 +355,7 @@ impl SseClient {
                 data: serde_json::from_str(&e.data).unwrap_or(Value::String(e.data.clone())),
                 event: e.event,
                 id: e.id,
+                received: chrono::Utc::now(),
             }),
             _ => None,
         }
