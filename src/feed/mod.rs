@@ -339,7 +339,9 @@ impl Subscription {
             // The channel has broadcast past us without our receiving it (we subscribed
             // before our snapshot's seq was reached, lagged, or saw a hole): repair.
             if self.ch.cursor().is_some_and(|c| c > self.last) {
-                match self.feed.catch_up(&self.ch, self.last).await? {
+                // Boxed: the repair path's futures (pool, query) are large, and inline
+                // they would sit in every idle subscriber's stream state.
+                match Box::pin(self.feed.catch_up(&self.ch, self.last)).await? {
                     CatchUp::Frames(caught) => {
                         frames.extend(caught.into_iter().filter(|f| f.seq > self.last));
                         if let Some(f) = frames.last() {
@@ -348,7 +350,7 @@ impl Subscription {
                             return Ok(Next::Frames(frames));
                         }
                     }
-                    CatchUp::Unreplayable => return self.fresh().await,
+                    CatchUp::Unreplayable => return Box::pin(self.fresh()).await,
                 }
             }
             match self.rx.recv().await {

@@ -1,0 +1,410 @@
+//! The Markdown report, built from the results JSON (so the two always agree).
+
+use std::fmt::Write;
+
+use serde_json::Value;
+
+fn num(v: &Value) -> Option<f64> {
+    v.as_f64()
+}
+
+fn f(v: Option<f64>, digits: usize) -> String {
+    match v {
+        Some(x) if x.is_finite() => format!("{x:.digits$}"),
+        _ => "n/a".into(),
+    }
+}
+
+fn ratio(poll: Option<f64>, sse: Option<f64>) -> String {
+    match (poll, sse) {
+        (Some(p), Some(s)) if s > 0.0 => format!("{:.1}x", p / s),
+        (Some(p), Some(s)) if s == 0.0 && p == 0.0 => "=".into(),
+        _ => "n/a".into(),
+    }
+}
+
+fn cores(cpu: &Value, who: &str) -> Option<f64> {
+    let secs = num(&cpu[format!("{who}_secs")])?;
+    Some(secs / num(&cpu["wall_secs"])?.max(1e-9))
+}
+
+/// "server 0.52 / Postgres 0.20 / generator 0.61 cores".
+fn cpu_line(cpu: &Value) -> String {
+    format!(
+        "server {} / Postgres {} / generator {} cores",
+        f(cores(cpu, "server"), 2),
+        f(cores(cpu, "postgres"), 2),
+        f(cores(cpu, "generator"), 2)
+    )
+}
+
+fn mib(b: Option<f64>) -> String {
+    f(b.map(|b| b / 1048576.0), 1)
+}
+
+pub fn markdown(r: &Value) -> String {
+    let mut out = String::new();
+    let env = &r["environment"];
+    let _ = writeln!(
+        out,
+        "### Benchmark results ({} mode)\n",
+        env["settings"]["mode"].as_str().unwrap_or("?")
+    );
+    let _ = writeln!(
+        out,
+        "{} cores ({}), {}; commit {}, {}. Service, Postgres and load generator share the machine; \
+         CPU is given in cores (CPU seconds per wall second) for each.\n",
+        env["cores"],
+        env["cpu"].as_str().unwrap_or(""),
+        env["postgres"]
+            .as_str()
+            .unwrap_or("")
+            .split(" on ")
+            .next()
+            .unwrap_or(""),
+        env["commit"].as_str().unwrap_or(""),
+        env["date"].as_str().unwrap_or("")
+    );
+    let _ = writeln!(
+        out,
+        "Load average (1 min) at start / end: {} / {} (other work on the machine competes too).\n",
+        f(num(&env["loadavg_at_start"]), 2),
+        f(num(&env["loadavg_at_end"]), 2)
+    );
+    if let Some(e) = r["error"].as_str() {
+        let _ = writeln!(out, "**The run stopped early:** {e}\n");
+    }
+    fanout_table(&mut out, r);
+    scale_table(&mut out, r);
+    other_table(&mut out, r);
+    targets_table(&mut out, r);
+    out
+}
+
+fn fanout_table(out: &mut String, r: &Value) {
+    let sse = &r["fanout"]["sse"];
+    let poll = &r["fanout"]["polling"];
+    if sse.is_null() && poll.is_null() {
+        return;
+    }
+    let pick = if sse.is_null() { poll } else { sse };
+    let _ = writeln!(
+        out,
+        "#### Fan-out: {} subscribers over {} show(s), {} changes/s for {:.0} s (half API, half SQL)\n",
+        pick["subscribers"], pick["shows"], pick["target_rate"], num(&pick["seconds"]).unwrap_or(0.0)
+    );
+    let _ = writeln!(
+        out,
+        "| figure | showfeed SSE | polling `/changes` every 1 s | polling / SSE |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---:|");
+    let mut row = |name: &str, get: &dyn Fn(&Value) -> Option<f64>, digits: usize| {
+        let (a, b) = (get(sse), get(poll));
+        let _ = writeln!(
+            out,
+            "| {name} | {} | {} | {} |",
+            f(a, digits),
+            f(b, digits),
+            ratio(b, a)
+        );
+    };
+    row("changes committed", &|v| num(&v["changes"]), 0);
+    row(
+        "commit→receive p50 (ms)",
+        &|v| num(&v["latency"]["p50_ms"]),
+        1,
+    );
+    row(
+        "commit→receive p99 (ms)",
+        &|v| num(&v["latency"]["p99_ms"]),
+        1,
+    );
+    row(
+        "commit→receive p99.9 (ms)",
+        &|v| num(&v["latency"]["p999_ms"]),
+        1,
+    );
+    row(
+        "commit→receive max (ms)",
+        &|v| num(&v["latency"]["max_ms"]),
+        1,
+    );
+    row(
+        "deliveries per second",
+        &|v| num(&v["deliveries_per_sec"]),
+        0,
+    );
+    row(
+        "deliveries / expected",
+        &|v| Some(num(&v["deliveries"])? / num(&v["expected_deliveries"])?.max(1.0)),
+        4,
+    );
+    row("lost events (seq gaps)", &|v| num(&v["lost"]), 0);
+    row(
+        "events not received 30 s after the last write",
+        &|v| num(&v["undelivered"]),
+        0,
+    );
+    row("duplicated events", &|v| num(&v["duplicated"]), 0);
+    row(
+        "server CPU s per million deliveries",
+        &|v| num(&v["server_cpu_secs_per_million_deliveries"]),
+        2,
+    );
+    row("server CPU (cores)", &|v| cores(&v["cpu"], "server"), 2);
+    row("Postgres CPU (cores)", &|v| cores(&v["cpu"], "postgres"), 2);
+    row(
+        "**load generator CPU (cores)**",
+        &|v| cores(&v["cpu"], "generator"),
+        2,
+    );
+    row(
+        "server DB reads per second (/metrics)",
+        &|v| num(&v["db_read_queries_per_sec"]),
+        1,
+    );
+    row(
+        "server DB reads per change",
+        &|v| num(&v["db_read_queries_per_change"]),
+        3,
+    );
+    row(
+        "DB transactions per second (pg_stat_database, writers included)",
+        &|v| num(&v["db_transactions_per_sec"]),
+        0,
+    );
+    row(
+        "server RSS (MiB)",
+        &|v| num(&v["server_rss_bytes"]).map(|b| b / 1048576.0),
+        1,
+    );
+    let _ = writeln!(out);
+}
+
+fn scale_table(out: &mut String, r: &Value) {
+    let Some(steps) = r["scale"]["steps"].as_array() else {
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "#### Scale: subscribers over {} shows, idle memory, then {} changes/s for 5 s at each step\n",
+        r["scale"]["shows"], r["scale"]["rate"]
+    );
+    let _ = writeln!(
+        out,
+        "| subscribers | connected | connect s (per s) | server RSS MiB | RSS per idle subscriber KiB | p99 / max ms | deliveries/s | lost / dup / late | server CPU s per M deliveries | CPU under load | broke |"
+    );
+    let _ = writeln!(
+        out,
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
+    );
+    for s in steps {
+        let l = &s["load"];
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} ({}) | {} | {} | {} / {} | {} | {} / {} / {} | {} | {} | {} |",
+            s["subscribers"],
+            s["connected"],
+            f(num(&s["connect_secs"]), 1),
+            f(num(&s["connects_per_sec"]), 0),
+            mib(num(&s["rss_bytes"])),
+            f(
+                num(&s["rss_per_idle_subscriber_bytes"]).map(|b| b / 1024.0),
+                2
+            ),
+            f(num(&l["latency"]["p99_ms"]), 1),
+            f(num(&l["latency"]["max_ms"]), 1),
+            f(num(&l["deliveries_per_sec"]), 0),
+            f(num(&l["lost"]), 0),
+            f(num(&l["duplicated"]), 0),
+            f(num(&l["undelivered"]), 0),
+            f(num(&l["server_cpu_secs_per_million_deliveries"]), 2),
+            if l.is_null() {
+                "n/a".into()
+            } else {
+                cpu_line(&l["cpu"])
+            },
+            s["broke"].as_str().unwrap_or("no")
+        );
+    }
+    let _ = writeln!(out);
+}
+
+fn other_table(out: &mut String, r: &Value) {
+    let (snap, burst, ingest) = (&r["snapshot"], &r["burst"], &r["ingest"]);
+    if snap.is_null() && burst.is_null() && ingest.is_null() {
+        return;
+    }
+    let _ = writeln!(out, "#### Snapshot, connection burst, batch ingest\n");
+    let _ = writeln!(out, "| figure | value | CPU during it |");
+    let _ = writeln!(out, "|---|---:|---|");
+    if !snap.is_null() {
+        let l = &snap["latency"];
+        let _ = writeln!(
+            out,
+            "| `initial` of a show with 10,000 comments and 1,000 claims, connect→complete event p50 / p99 / max ms ({} samples, {} KiB each, {} queries) | {} / {} / {} | {} |",
+            snap["samples"],
+            f(num(&snap["initial_bytes"]).map(|b| b / 1024.0), 0),
+            snap["snapshot_queries"],
+            f(num(&l["p50_ms"]), 1),
+            f(num(&l["p99_ms"]), 1),
+            f(num(&l["max_ms"]), 1),
+            cpu_line(&snap["cpu"])
+        );
+        let _ = writeln!(
+            out,
+            "| snapshot query, server-side mean ms | {} | |",
+            f(num(&snap["server_mean_query_ms"]), 1)
+        );
+    }
+    if !burst.is_null() {
+        let l = &burst["time_to_initial"];
+        let _ = writeln!(
+            out,
+            "| {} clients connecting at once: snapshot queries run ({} shared, {} catch-ups) | {} | {} |",
+            burst["clients"],
+            burst["snapshots_shared"],
+            burst["catchup_queries"],
+            burst["snapshot_queries"],
+            cpu_line(&burst["cpu"])
+        );
+        let _ = writeln!(
+            out,
+            "| … their time to `initial` p50 / p99 / max ms ({} connected, all in {} s) | {} / {} / {} | |",
+            burst["connected"],
+            f(num(&burst["all_connected_secs"]), 2),
+            f(num(&l["p50_ms"]), 0),
+            f(num(&l["p99_ms"]), 0),
+            f(num(&l["max_ms"]), 0)
+        );
+    }
+    if !ingest.is_null() {
+        let _ = writeln!(
+            out,
+            "| batch ingest through the API, comments/s ({} comments in batches of 1,000 by 2 posters; {} claims derived, {} claims/s) | {} | {} |",
+            ingest["comments"],
+            ingest["claims"],
+            f(num(&ingest["claims_per_sec"]), 0),
+            f(num(&ingest["comments_per_sec"]), 0),
+            cpu_line(&ingest["cpu"])
+        );
+        let s = &ingest["snapshot_show"];
+        let _ = writeln!(
+            out,
+            "| … one poster, the 10,000-comment show ({} claims), comments/s | {} | {} |",
+            s["claims"],
+            f(num(&s["comments_per_sec"]), 0),
+            cpu_line(&s["cpu"])
+        );
+    }
+    let _ = writeln!(out);
+}
+
+fn targets_table(out: &mut String, r: &Value) {
+    let _ = writeln!(out, "#### Targets\n");
+    let _ = writeln!(out, "| target | measured | met |");
+    let _ = writeln!(out, "|---|---|---|");
+    let mut row = |t: &str, m: String, ok: Option<bool>| {
+        let met = match ok {
+            Some(true) => "yes",
+            Some(false) => "**no**",
+            None => "not measured at the target size",
+        };
+        let _ = writeln!(out, "| {t} | {m} | {met} |");
+    };
+    let steps = r["scale"]["steps"].as_array().cloned().unwrap_or_default();
+    let ok_steps: Vec<&Value> = steps.iter().filter(|s| s["broke"].is_null()).collect();
+    let best = ok_steps.last();
+    let broke = steps.iter().find(|s| !s["broke"].is_null());
+    row(
+        "10,000 concurrent subscribers on one node (find where it breaks)",
+        format!(
+            "{} held; {}",
+            best.map_or("none".into(), |s| s["subscribers"].to_string()),
+            broke.map_or("did not break up to the largest step".into(), |s| format!(
+                "breaks at {}: {}",
+                s["subscribers"],
+                s["broke"].as_str().unwrap_or("")
+            ))
+        ),
+        if best.is_some_and(|s| num(&s["subscribers"]).unwrap_or(0.0) >= 10_000.0) {
+            Some(true)
+        } else if broke.is_some() {
+            Some(false)
+        } else {
+            None
+        },
+    );
+    let sse = &r["fanout"]["sse"];
+    if !sse.is_null() {
+        let p99 = num(&sse["latency"]["p99_ms"]);
+        let full =
+            num(&sse["subscribers"]).unwrap_or(0.0) >= 5000.0 && num(&sse["shows"]) == Some(1.0);
+        row(
+            "5,000 subscribers on one show at 50 changes/s: p99 commit→receive < 50 ms",
+            format!(
+                "{} subscribers on {} show(s): p99 {} ms{}",
+                sse["subscribers"],
+                sse["shows"],
+                f(p99, 1),
+                if full {
+                    ""
+                } else {
+                    " (smaller than the target scenario)"
+                }
+            ),
+            full.then(|| p99.is_some_and(|p| p < 50.0)),
+        );
+        let (lost, dup) = (
+            num(&sse["lost"]).unwrap_or(-1.0),
+            num(&sse["duplicated"]).unwrap_or(-1.0),
+        );
+        let late = num(&sse["undelivered"]).unwrap_or(-1.0);
+        row(
+            "zero lost or duplicated events",
+            format!("{lost} lost, {dup} duplicated, {late} not received within 30 s (SSE fan-out)"),
+            Some(lost == 0.0 && dup == 0.0 && late == 0.0),
+        );
+        let q = num(&sse["db_read_queries_per_change"]);
+        row(
+            "DB queries per change per node ≤ 1",
+            format!("{} reads per change", f(q, 3)),
+            Some(q.is_some_and(|q| q <= 1.0)),
+        );
+    } else {
+        row(
+            "5,000 subscribers on one show at 50 changes/s: p99 < 50 ms",
+            "n/a".into(),
+            None,
+        );
+    }
+    let mem = best.and_then(|s| num(&s["rss_per_idle_subscriber_bytes"]));
+    row(
+        "memory < 8 KiB per idle subscriber",
+        format!(
+            "{} KiB at {} subscribers",
+            f(mem.map(|b| b / 1024.0), 2),
+            best.map_or("?".into(), |s| s["subscribers"].to_string())
+        ),
+        mem.map(|m| m < 8192.0),
+    );
+    let snap = num(&r["snapshot"]["latency"]["p99_ms"]);
+    row(
+        "snapshot of the 10,000-comment show p99 < 50 ms",
+        format!("p99 {} ms", f(snap, 1)),
+        snap.map(|p| p < 50.0),
+    );
+    let q = num(&r["burst"]["snapshot_queries"]);
+    row(
+        "1,000 clients connecting at once cost one snapshot query",
+        format!("{} snapshot queries", f(q, 0)),
+        q.map(|q| q <= 1.0),
+    );
+    let rate = num(&r["ingest"]["comments_per_sec"]);
+    row(
+        "batch ingest ≥ 20,000 comments/s with claims derived",
+        format!("{} comments/s", f(rate, 0)),
+        rate.map(|x| x >= 20_000.0),
+    );
+    let _ = writeln!(out);
+}
