@@ -11,7 +11,6 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use secrecy::SecretString;
 use serde_json::{json, Value};
 use showfeed::auth::Role;
-use showfeed::startup::Application;
 use tokio::sync::Semaphore;
 use uuid::Uuid;
 
@@ -342,24 +341,8 @@ async fn restart_on_same_port(database: &str, secret: &str, address: &str) -> Te
     config.bind_addr = address.trim_start_matches("http://").parse().unwrap();
     let mut last = None;
     for _ in 0..50 {
-        match Application::build(config.clone()).await {
-            Ok(app) => {
-                let keys = showfeed::auth::Keys::new(secret.as_bytes());
-                let shutdown = app.shutdown();
-                let token = keys.mint("test-admin", Role::Admin, None, 3600);
-                let server = tokio::spawn(app.run_until_stopped());
-                let app = TestApp {
-                    address: address.to_owned(),
-                    database: database.to_owned(),
-                    keys,
-                    token,
-                    api: reqwest::Client::new(),
-                    shutdown,
-                    server,
-                };
-                app.wait_ready().await;
-                return app;
-            }
+        match try_spawn_on(config.clone(), database.to_owned()).await {
+            Ok(app) => return app,
             // The old socket may linger a moment.
             Err(e) => last = Some(e),
         }

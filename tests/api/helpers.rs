@@ -124,16 +124,21 @@ pub async fn spawn_second_node(other: &TestApp) -> TestApp {
 }
 
 pub async fn spawn_on(config: Config, database: String) -> TestApp {
+    try_spawn_on(config, database)
+        .await
+        .expect("build the application")
+}
+
+/// Builds and starts the service, or says why it could not (e.g. its port is taken).
+pub async fn try_spawn_on(config: Config, database: String) -> anyhow::Result<TestApp> {
     use secrecy::ExposeSecret;
     let secret = config
         .jwt_secret
         .as_ref()
-        .unwrap()
+        .expect("test configs carry a secret")
         .expose_secret()
         .to_owned();
-    let app = Application::build(config)
-        .await
-        .expect("build the application");
+    let app = Application::build(config).await?;
     let address = format!("http://{}", app.address());
     let shutdown = app.shutdown();
     let keys = Keys::new(secret.as_bytes());
@@ -150,7 +155,7 @@ pub async fn spawn_on(config: Config, database: String) -> TestApp {
     };
     app.wait_ready().await;
     SECRETS.lock().unwrap().push((app.address.clone(), secret));
-    app
+    Ok(app)
 }
 
 /// Secrets by address, so a second node can share the first one's.
