@@ -574,6 +574,31 @@ async fn scale_phase(b: &Bench, st: &Settings) -> anyhow::Result<Value> {
     )
 }
 
+/// Drives the writers against `clients` for the configured time, then stops the clients and
+/// lets the machine settle; `tag` names the phase, `client` the kind of client measured.
+async fn measure_load(
+    b: &Bench,
+    st: &Settings,
+    clients: Clients,
+    tag: &str,
+    client: &'static str,
+) -> anyhow::Result<LoadResult> {
+    let load = b
+        .load(
+            &clients,
+            st.rate,
+            st.seconds as f64,
+            tag,
+            Duration::from_secs(30),
+        )
+        .await?;
+    let load = LoadResult { client, ..load };
+    eprintln!("{tag}: {}", serde_json::to_string(&load)?);
+    clients.stop().await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    Ok(load)
+}
+
 async fn fanout_and_polling(b: &Bench, st: &Settings) -> anyhow::Result<Value> {
     let mut out = json!({});
     if st.runs("fanout") {
@@ -595,25 +620,9 @@ async fn fanout_and_polling(b: &Bench, st: &Settings) -> anyhow::Result<Value> {
             st.rate,
             st.seconds
         );
-        let load = b
-            .load(
-                &clients,
-                st.rate,
-                st.seconds as f64,
-                "fanout",
-                Duration::from_secs(30),
-            )
-            .await?;
-        let load = LoadResult {
-            client: "sse",
-            ..load
-        };
-        eprintln!("fanout: {}", serde_json::to_string(&load)?);
-        out["sse"] = json!(load);
         out["sse_connect_secs"] = json!(connect);
         out["sse_connected"] = json!(clients.ready());
-        clients.stop().await;
-        tokio::time::sleep(Duration::from_secs(2)).await;
+        out["sse"] = json!(measure_load(b, st, clients, "fanout", "sse").await?);
     }
     if st.runs("polling") {
         let shows = b.create_shows(st.shows, "polling").await?;
@@ -623,23 +632,7 @@ async fn fanout_and_polling(b: &Bench, st: &Settings) -> anyhow::Result<Value> {
         clients
             .add_pollers(&b.server, st.subscribers, &start, Duration::from_secs(1))
             .await;
-        let load = b
-            .load(
-                &clients,
-                st.rate,
-                st.seconds as f64,
-                "polling",
-                Duration::from_secs(30),
-            )
-            .await?;
-        let load = LoadResult {
-            client: "polling",
-            ..load
-        };
-        eprintln!("polling: {}", serde_json::to_string(&load)?);
-        out["polling"] = json!(load);
-        clients.stop().await;
-        tokio::time::sleep(Duration::from_secs(2)).await;
+        out["polling"] = json!(measure_load(b, st, clients, "polling", "polling").await?);
     }
     Ok(out)
 }
