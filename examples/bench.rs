@@ -197,22 +197,24 @@ impl Clients {
             .count()
     }
 
-    /// Adds SSE subscribers (show i % shows), at most `in_flight` connecting at a time;
-    /// returns when all have their `initial` or `limit` passed.
-    async fn add_sse(&mut self, server: &Server, count: usize, in_flight: usize, limit: Duration) {
-        let targets: Vec<Arc<Target>> = self
-            .shows
+    /// One request target per show: `/api/shows/{id}/{route}` with the viewer token.
+    fn targets(&self, server: &Server, route: &str, extra_query: &str) -> Vec<Arc<Target>> {
+        let token = &server.viewer_token;
+        self.shows
             .iter()
             .map(|id| {
                 Arc::new(Target {
                     addr: server.addr,
-                    path: format!(
-                        "/api/shows/{id}/stream?access_token={}",
-                        server.viewer_token
-                    ),
+                    path: format!("/api/shows/{id}/{route}?access_token={token}{extra_query}"),
                 })
             })
-            .collect();
+            .collect()
+    }
+
+    /// Adds SSE subscribers (show i % shows), at most `in_flight` connecting at a time;
+    /// returns when all have their `initial` or `limit` passed.
+    async fn add_sse(&mut self, server: &Server, count: usize, in_flight: usize, limit: Duration) {
+        let targets = self.targets(server, "stream", "");
         let until = Instant::now() + limit;
         let base = self.positions.len();
         for i in base..base + count {
@@ -240,19 +242,7 @@ impl Clients {
         start: &[i64],
         period: Duration,
     ) {
-        let targets: Vec<Arc<Target>> = self
-            .shows
-            .iter()
-            .map(|id| {
-                Arc::new(Target {
-                    addr: server.addr,
-                    path: format!(
-                        "/api/shows/{id}/changes?access_token={}&limit=500",
-                        server.viewer_token
-                    ),
-                })
-            })
-            .collect();
+        let targets = self.targets(server, "changes", "&limit=500");
         for i in 0..count {
             let show = i % self.shows.len();
             let pos = Position::new(show);

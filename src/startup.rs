@@ -29,12 +29,7 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
         None => serve(cli.config).await,
         Some(Command::Serve(config)) => serve(config).await,
         Some(Command::Migrate(config)) => {
-            observability::tracing::init(config.log_json);
-            let database = Database::open(&config)?;
-            let db = Db::connect(database.pg_config.clone(), 2)
-                .await
-                .context("connecting to Postgres")?;
-            let applied = run_migrations(&db).await?;
+            let (_database, _db, applied) = open_for_command(&config).await?;
             println!("{applied} migration(s) applied");
             Ok(())
         }
@@ -65,12 +60,7 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
             older_than_days,
             config,
         }) => {
-            observability::tracing::init(config.log_json);
-            let database = Database::open(&config)?;
-            let db = Db::connect(database.pg_config.clone(), 2)
-                .await
-                .context("connecting to Postgres")?;
-            run_migrations(&db).await?;
+            let (_database, db, _) = open_for_command(&config).await?;
             let days = i32::try_from(older_than_days).context("--older-than-days is too large")?;
             let n = db
                 .prune_changes(days)
@@ -106,6 +96,23 @@ pub struct Database {
 }
 
 impl Database {
+    /// A pool of `pool_size` connections, after applying pending migrations (under the
+    /// advisory lock, so nodes starting together migrate once). Returns how many ran.
+    pub async fn connect_migrated(&self, pool_size: usize) -> anyhow::Result<(Db, usize)> {
+        let db = Db::connect(self.pg_config.clone(), pool_size)
+            .await
+            .context("connecting to Postgres")?;
+        let mut client = db
+            .client()
+            .await
+            .context("connecting to Postgres for migrations")?;
+        let applied = migrate::run(&mut client)
+            .await
+            .context("running migrations")?;
+        drop(client);
+        Ok((db, applied))
+    }
+
     pub fn open(config: &Config) -> anyhow::Result<Database> {
         if let Some(url) = &config.database_url {
             let pg_config = tokio_postgres::Config::from_str(url.expose_secret())
@@ -193,15 +200,13 @@ fn mint_token(config: &Config, args: &TokenArgs) -> anyhow::Result<String> {
     Ok(Keys::new(secret.as_bytes()).mint(&args.sub, role, shows, args.ttl_secs))
 }
 
-async fn run_migrations(db: &Db) -> anyhow::Result<usize> {
-    let mut client = db
-        .client()
-        .await
-        .context("connecting to Postgres for migrations")?;
-    let applied = migrate::run(&mut client)
-        .await
-        .context("running migrations")?;
-    Ok(applied)
+/// What a one-shot command (`migrate`, `prune`) needs: logs, the database (kept alive, as
+/// it may be the embedded one), a small migrated pool, and how many migrations ran.
+async fn open_for_command(config: &Config) -> anyhow::Result<(Database, Db, usize)> {
+    observability::tracing::init(config.log_json);
+    let database = Database::open(config)?;
+    let (db, applied) = database.connect_migrated(2).await?;
+    Ok((database, db, applied))
 }
 
 /// The built service, bound to its port but not yet serving.
@@ -222,10 +227,7 @@ impl Application {
             .secret
             .clone()
             .context("JWT_SECRET is required with DATABASE_URL")?;
-        let db = Db::connect(database.pg_config.clone(), config.pool_size)
-            .await
-            .context("connecting to Postgres")?;
-        let applied = run_migrations(&db).await?;
+        let (db, applied) = database.connect_migrated(config.pool_size).await?;
         if applied > 0 {
             tracing::info!(applied, "migrations applied");
         }

@@ -13,7 +13,7 @@ pub mod hub;
 pub mod listener;
 
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::Arc;
+use std::sync::{Arc, MutexGuard};
 use std::time::{Duration, Instant};
 
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
@@ -23,7 +23,7 @@ use crate::db::{Db, DbError};
 use crate::domain::ShowId;
 use crate::observability::Metrics;
 use frame::Frame;
-use hub::{Hub, ShowChannel};
+use hub::{ChannelState, Hub, ShowChannel};
 
 /// How the feed is tuned (from `Config`).
 #[derive(Debug, Clone)]
@@ -138,21 +138,22 @@ impl Feed {
     fn mark_dirty(&self, ch: &Arc<ShowChannel>) {
         let mut state = ch.state();
         state.dirty = true;
-        if !state.reading && state.cursor.is_some() {
-            state.reading = true;
-            drop(state);
-            self.spawn_reader(ch.clone());
-        }
+        self.start_reader_if_due(ch, state);
     }
 
     /// Records a subscriber's starting position: the first one gives the channel its
     /// cursor, and a doorbell that rang before that is served now.
     fn note_position(&self, ch: &Arc<ShowChannel>, seq: i64) {
         let mut state = ch.state();
-        if state.cursor.is_none() {
-            state.cursor = Some(seq);
-        }
-        if state.dirty && !state.reading {
+        state.cursor.get_or_insert(seq);
+        self.start_reader_if_due(ch, state);
+    }
+
+    /// Starts the show's reader when a doorbell is pending, none runs, and the channel
+    /// knows where to read from. Takes the state's guard so the check and the start are
+    /// one step for concurrent callers.
+    fn start_reader_if_due(&self, ch: &Arc<ShowChannel>, mut state: MutexGuard<'_, ChannelState>) {
+        if state.dirty && !state.reading && state.cursor.is_some() {
             state.reading = true;
             drop(state);
             self.spawn_reader(ch.clone());
