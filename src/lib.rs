@@ -7,8 +7,10 @@
 //! - [`shutdown`]: the tokens that drain, close streams, and stop tasks.
 //! - [`demo`]: `showfeed demo`, simulated buyers commenting on a live show over HTTP.
 //! - [`dev_pg`]: the embedded Postgres for development and tests.
-//! - [`db`]: the pool, migrations, and typed functions over the SQL in `sql/`.
-//! - [`domain`]: pure rules: claim text, claim allocation and transitions, input checks.
+//! - [`db`]: the pool, migrations, and one-statement functions over `sql/` returning typed rows.
+//! - [`domain`]: the data model as types (shows, items, comments, claims, ids) and its
+//!   pure rules: claim text, allocation, transitions, input checks.
+//! - [`service`]: the business transactions: locks, retries, `ServiceError`.
 //! - [`feed`]: the LISTEN task, per-show readers, the hub and subscriptions.
 //! - [`http`]: REST routes, the SSE stream, long-poll, health and metrics.
 //! - [`auth`]: JWTs and the `Auth` extractor.
@@ -25,5 +27,6 @@ pub mod domain;
 pub mod feed;
 pub mod http;
 pub mod observability;
+pub mod service;
 pub mod shutdown;
 pub mod startup;

@@ -12,4 +12,5 @@ update claims
               - (select count(*) from claims h
                   where h.show_id = $1 and h.item_number = $2
                     and h.status in ('claimed', 'paid'))))
-returning to_jsonb(claims.*) as claim
+returning id, show_id, item_number, comment_id, buyer_id, buyer_name, status, waitlist_position,
+          created_at, updated_at

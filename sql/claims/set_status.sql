@@ -1,2 +1,3 @@
 update claims set status = $2, updated_at = now() where id = $1
-returning to_jsonb(claims.*) as claim
+returning id, show_id, item_number, comment_id, buyer_id, buyer_name, status, waitlist_position,
+          created_at, updated_at

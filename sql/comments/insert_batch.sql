@@ -4,4 +4,4 @@ select $1, u.external_id, u.author_id, u.author_name, u.text, coalesce(u.created
        with ordinality as u (external_id, author_id, author_name, text, created_at, ord)
  order by u.ord
 on conflict (show_id, external_id) do nothing
-returning comments.id, comments.external_id, to_jsonb(comments.*) as comment
+returning id, show_id, external_id, author_id, author_name, text, created_at, received_at

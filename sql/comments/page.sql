@@ -1,4 +1,5 @@
-select to_jsonb(c.*) as comment
+select c.id, c.show_id, c.external_id, c.author_id, c.author_name, c.text, c.created_at,
+       c.received_at
   from comments c
  where c.show_id = $1
    and ($2::uuid is null

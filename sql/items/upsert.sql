@@ -5,4 +5,5 @@ on conflict (show_id, item_number) do update
        price_cents = excluded.price_cents,
        quantity = excluded.quantity,
        updated_at = now()
-returning to_jsonb(items.*) as item, (xmax = 0) as created
+returning show_id, item_number, title, price_cents, quantity, created_at, updated_at,
+          (xmax = 0) as created

@@ -1,1 +1,3 @@
-select to_jsonb(s.*) as show from shows s where s.id = $1
+select s.id, s.title, s.status, s.started_at, s.ended_at, s.last_seq, s.created_at
+  from shows s
+ where s.id = $1

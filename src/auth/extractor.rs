@@ -4,9 +4,9 @@ use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use uuid::Uuid;
 
 use super::jwt::{Keys, Role, TokenClaims};
+use crate::domain::ShowId;
 use crate::http::error::error_body;
 
 /// A request's verified token. Taken from `Authorization: Bearer`, or from the
@@ -60,8 +60,13 @@ impl Auth {
         }
     }
 
+    /// The shows the token is limited to; `None`: all.
+    pub fn shows(&self) -> Option<&[ShowId]> {
+        self.0.shows.as_deref()
+    }
+
     /// 403 unless the role includes `role` and the token may see `show`.
-    pub fn require_show(&self, role: Role, show: Uuid) -> Result<(), AuthError> {
+    pub fn require_show(&self, role: Role, show: ShowId) -> Result<(), AuthError> {
         self.require(role)?;
         if self.0.may_see(show) {
             Ok(())

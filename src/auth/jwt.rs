@@ -6,6 +6,8 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::domain::ShowId;
+
 /// What a token allows, from least to most (ingest stands apart: it may only post comments).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -41,11 +43,11 @@ pub struct TokenClaims {
     pub role: Role,
     /// Shows the token may see; absent: all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shows: Option<Vec<Uuid>>,
+    pub shows: Option<Vec<ShowId>>,
 }
 
 impl TokenClaims {
-    pub fn may_see(&self, show: Uuid) -> bool {
+    pub fn may_see(&self, show: ShowId) -> bool {
         self.shows.as_ref().is_none_or(|s| s.contains(&show))
     }
 }
@@ -76,13 +78,14 @@ impl Keys {
             .expect("HS256 signing of a serialisable payload cannot fail")
     }
 
-    /// A token for `sub` with `role`, valid for `ttl_secs` from now.
+    /// A token for `sub` with `role`, valid for `ttl_secs` from now, limited to `shows`
+    /// when given (plain UUIDs, as the command line and tests have them).
     pub fn mint(&self, sub: &str, role: Role, shows: Option<Vec<Uuid>>, ttl_secs: u64) -> String {
         self.sign(&TokenClaims {
             sub: sub.to_owned(),
             exp: now_secs() + ttl_secs,
             role,
-            shows,
+            shows: shows.map(|ids| ids.into_iter().map(ShowId).collect()),
         })
     }
 

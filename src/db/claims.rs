@@ -1,81 +1,114 @@
-//! Claim status changes.
+//! Statements on `claims`.
 
-use serde_json::Value;
-use uuid::Uuid;
+use std::collections::HashMap;
 
-use super::shows::{lock_show, promote_waitlist};
-use super::{begin_as, queries, retry_conflicts, Db, DbError, Result};
-use crate::domain::claim::{check_transition, ClaimStatus};
-use crate::domain::ShowId;
 use deadpool_postgres::GenericClient;
 
-/// A claim after a status change, and the claims its release promoted.
-#[derive(Debug, serde::Serialize)]
-pub struct ClaimChanged {
-    pub claim: Value,
-    pub promoted: Vec<Value>,
+use super::rows::{all, FromRow};
+use super::{queries, Result};
+use crate::domain::claim::{ItemState, NewClaim};
+use crate::domain::{Claim, ClaimId, ClaimStatus, ShowId};
+
+/// What the claim rules need to know of some items of a show. Read under the show's
+/// lock, so it cannot change before the caller commits.
+pub async fn item_states(
+    client: &impl GenericClient,
+    show: ShowId,
+    numbers: &[i32],
+) -> Result<HashMap<i32, ItemState>> {
+    let stmt = client.prepare_cached(queries::CLAIM_ITEM_STATE).await?;
+    let rows = client.query(&stmt, &[&show, &numbers]).await?;
+    rows.iter()
+        .map(|r| {
+            let state = ItemState {
+                quantity: r.try_get(1)?,
+                held: r.try_get(2)?,
+                last_position: r.try_get(3)?,
+                live_buyers: r.try_get::<_, Vec<String>>(4)?.into_iter().collect(),
+            };
+            Ok((r.try_get(0)?, state))
+        })
+        .collect()
 }
 
-impl Db {
-    /// Which show a claim belongs to (for the token's `shows` check before writing).
-    pub async fn show_of_claim(&self, claim: Uuid) -> Result<ShowId> {
-        let client = self.client().await?;
-        client
-            .query_opt(queries::SHOW_OF_CLAIM, &[&claim])
-            .await?
-            .map(|r| ShowId(r.get(0)))
-            .ok_or(DbError::NotFound("claim"))
-    }
+/// Inserts claims in one statement, in the given order.
+pub async fn insert_batch(
+    client: &impl GenericClient,
+    show: ShowId,
+    claims: &[NewClaim],
+) -> Result<Vec<Claim>> {
+    let items: Vec<i32> = claims.iter().map(|c| c.item_number).collect();
+    let comment_ids: Vec<_> = claims.iter().map(|c| c.comment_id).collect();
+    let buyers: Vec<&str> = claims.iter().map(|c| c.buyer_id.as_str()).collect();
+    let names: Vec<&str> = claims.iter().map(|c| c.buyer_name.as_str()).collect();
+    let statuses: Vec<ClaimStatus> = claims.iter().map(|c| c.status).collect();
+    let positions: Vec<Option<i32>> = claims.iter().map(|c| c.waitlist_position).collect();
+    let stmt = client.prepare_cached(queries::INSERT_CLAIMS).await?;
+    let rows = client
+        .query(
+            &stmt,
+            &[
+                &show,
+                &items,
+                &comment_ids,
+                &buyers,
+                &names,
+                &statuses,
+                &positions,
+            ],
+        )
+        .await?;
+    Ok(all(&rows)?)
+}
 
-    /// Moves a claim to `to` if the contract allows it; a release promotes the lowest
-    /// waitlisted position of the item in the same transaction.
-    #[tracing::instrument(skip_all, fields(claim_id = %claim))]
-    pub async fn set_claim_status(
-        &self,
-        actor: &str,
-        claim: Uuid,
-        to: ClaimStatus,
-    ) -> Result<ClaimChanged> {
-        retry_conflicts(|| self.try_set_claim_status(actor, claim, to)).await
-    }
+/// A claim's show, item and status, its row locked until the transaction ends.
+pub struct LockedClaim {
+    pub show: ShowId,
+    pub item_number: i32,
+    pub status: ClaimStatus,
+}
 
-    async fn try_set_claim_status(
-        &self,
-        actor: &str,
-        claim: Uuid,
-        to: ClaimStatus,
-    ) -> Result<ClaimChanged> {
-        let show = self.show_of_claim(claim).await?;
-        let mut client = self.client().await?;
-        let tx = begin_as(&mut client, actor).await?;
-        lock_show(&tx, show).await?;
-        let stmt = tx.prepare_cached(queries::LOCK_CLAIM).await?;
-        let row = tx
-            .query_opt(&stmt, &[&claim])
-            .await?
-            .ok_or(DbError::NotFound("claim"))?;
-        let item_number: i32 = row.get(1);
-        let from = ClaimStatus::parse(row.get(2))
-            .ok_or_else(|| DbError::Invalid("claim has an unknown status".into()))?;
-        check_transition(from, to).map_err(|e| DbError::Conflict(e.to_string()))?;
-        let stmt = tx.prepare_cached(queries::SET_CLAIM_STATUS).await?;
-        let updated = tx.query_one(&stmt, &[&claim, &to.as_str()]).await?;
-        let promoted = if to == ClaimStatus::Released {
-            promote_waitlist(&tx, show, item_number).await?
-        } else {
-            Vec::new()
-        };
-        tx.commit().await?;
-        Ok(ClaimChanged {
-            claim: updated.get(0),
-            promoted,
-        })
-    }
+pub async fn lock(client: &impl GenericClient, id: ClaimId) -> Result<Option<LockedClaim>> {
+    let stmt = client.prepare_cached(queries::LOCK_CLAIM).await?;
+    let Some(row) = client.query_opt(&stmt, &[&id]).await? else {
+        return Ok(None);
+    };
+    Ok(Some(LockedClaim {
+        show: row.try_get(0)?,
+        item_number: row.try_get(1)?,
+        status: row.try_get(2)?,
+    }))
+}
 
-    pub async fn list_claims(&self, id: ShowId) -> Result<Vec<Value>> {
-        let client = self.client().await?;
-        let stmt = client.prepare_cached(queries::LIST_CLAIMS).await?;
-        let rows = client.query(&stmt, &[&id.0]).await?;
-        Ok(rows.iter().map(|r| r.get(0)).collect())
-    }
+pub async fn set_status(
+    client: &impl GenericClient,
+    id: ClaimId,
+    to: ClaimStatus,
+) -> Result<Claim> {
+    let stmt = client.prepare_cached(queries::SET_CLAIM_STATUS).await?;
+    let row = client.query_one(&stmt, &[&id, &to]).await?;
+    Ok(Claim::from_row(&row)?)
+}
+
+/// Promotes the lowest waitlist positions of an item while it has free units.
+pub async fn promote_waitlist(
+    client: &impl GenericClient,
+    show: ShowId,
+    item_number: i32,
+) -> Result<Vec<Claim>> {
+    let stmt = client.prepare_cached(queries::PROMOTE_WAITLIST).await?;
+    let rows = client.query(&stmt, &[&show, &item_number]).await?;
+    Ok(all(&rows)?)
+}
+
+pub async fn list(client: &impl GenericClient, show: ShowId) -> Result<Vec<Claim>> {
+    let stmt = client.prepare_cached(queries::LIST_CLAIMS).await?;
+    let rows = client.query(&stmt, &[&show]).await?;
+    Ok(all(&rows)?)
+}
+
+/// Which show a claim belongs to.
+pub async fn show_of(client: &impl GenericClient, id: ClaimId) -> Result<Option<ShowId>> {
+    let row = client.query_opt(queries::SHOW_OF_CLAIM, &[&id]).await?;
+    Ok(row.map(|r| r.try_get(0)).transpose()?)
 }

@@ -1,10 +1,17 @@
-//! The database: a pool of connections for queries and writes, and typed functions over
-//! the SQL in `sql/`. The feed's listener has its own connection, outside this pool.
+//! The database: the pool and its session settings, migrations, and thin functions of one
+//! statement each over the SQL in `sql/`, returning typed rows. Transactions, locking
+//! order and retries are the `service` layer's; the feed's listener has its own
+//! connection, outside this pool.
+//!
+//! The functions take `&impl GenericClient`, so the same one runs on a pooled connection
+//! or inside the caller's transaction.
 
 pub mod claims;
 pub mod comments;
+pub mod items;
 pub mod migrate;
 pub mod queries;
+pub mod rows;
 pub mod show_changes;
 pub mod shows;
 
@@ -13,19 +20,88 @@ use std::time::Duration;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::NoTls;
 
-/// Why a database call failed, in terms the HTTP layer maps to statuses.
+/// Why a database call failed. Which of these a caller should retry, report as the
+/// client's fault, or as ours is [`DbError::kind`]'s answer, read from the SQLSTATE.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
+    /// A statement that names one row found none.
     #[error("{0} not found")]
     NotFound(&'static str),
-    #[error("{0}")]
-    Conflict(String),
-    #[error("{0}")]
-    Invalid(String),
     #[error("database error: {}", pg_message(.0))]
     Pg(#[from] tokio_postgres::Error),
     #[error("no database connection available")]
     Pool(#[from] deadpool_postgres::PoolError),
+}
+
+/// What a failure means for whoever asked, by SQLSTATE class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// No such row.
+    NotFound,
+    /// A unique constraint refused the write (23505).
+    Duplicate,
+    /// The data broke a check or a type (classes 22 and 23): the client's input.
+    InvalidData,
+    /// Postgres aborted the transaction to break a deadlock or a serialisation conflict;
+    /// nothing of it committed, so running it again is safe.
+    Aborted,
+    /// A lock wait or the statement ran out of time (a long transaction holds the rows).
+    Busy,
+    /// The connection or the server is gone or refusing (pool empty, shutdown, class 08).
+    Unavailable,
+    /// Anything else: a bug or a schema mismatch.
+    Other,
+}
+
+impl DbError {
+    pub fn kind(&self) -> ErrorKind {
+        use tokio_postgres::error::SqlState;
+        let e = match self {
+            DbError::NotFound(_) => return ErrorKind::NotFound,
+            DbError::Pool(_) => return ErrorKind::Unavailable,
+            DbError::Pg(e) => e,
+        };
+        // No SQLSTATE: the connection broke (a row that does not decode would land here
+        // too; the test that prepares every statement and the contract test rule that out).
+        let Some(code) = e.code() else {
+            return ErrorKind::Unavailable;
+        };
+        let class = &code.code()[..2];
+        if *code == SqlState::UNIQUE_VIOLATION {
+            ErrorKind::Duplicate
+        } else if class == "22" || class == "23" {
+            ErrorKind::InvalidData
+        } else if *code == SqlState::T_R_DEADLOCK_DETECTED
+            || *code == SqlState::T_R_SERIALIZATION_FAILURE
+        {
+            ErrorKind::Aborted
+        } else if *code == SqlState::LOCK_NOT_AVAILABLE || *code == SqlState::QUERY_CANCELED {
+            ErrorKind::Busy
+        } else if class == "08"
+            || [
+                SqlState::ADMIN_SHUTDOWN,
+                SqlState::CRASH_SHUTDOWN,
+                SqlState::CANNOT_CONNECT_NOW,
+                SqlState::TOO_MANY_CONNECTIONS,
+            ]
+            .contains(code)
+        {
+            ErrorKind::Unavailable
+        } else {
+            ErrorKind::Other
+        }
+    }
+
+    /// The server's own words (without the SQLSTATE), for a client-facing message.
+    pub fn server_message(&self) -> String {
+        match self {
+            DbError::Pg(e) => match e.as_db_error() {
+                Some(db) => db.message().to_owned(),
+                None => e.to_string(),
+            },
+            other => other.to_string(),
+        }
+    }
 }
 
 /// A Postgres error with its SQLSTATE and message (tokio-postgres's Display says only "db error").
@@ -110,37 +186,6 @@ impl Db {
     pub fn pool_status(&self) -> deadpool_postgres::Status {
         self.pool.status()
     }
-}
-
-/// Runs a write transaction again (at most three more times) when Postgres aborted it to
-/// break a deadlock or a serialisation conflict. Such aborts are expected here: an
-/// analyst's SQL that updates a claim locks the claim and then (through the change
-/// trigger) its show, while the service locks the show first. Nothing of an aborted
-/// attempt was committed, so running it again is safe.
-pub async fn retry_conflicts<T, F, Fut>(mut attempt: F) -> Result<T>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T>>,
-{
-    let mut retries = 0u32;
-    loop {
-        match attempt().await {
-            Err(DbError::Pg(e)) if retries < 3 && is_conflict(&e) => {
-                retries += 1;
-                tracing::info!(retries, error = %pg_message(&e), "transaction aborted by a conflict; retrying");
-                let jitter = rand::random::<u64>() % 20;
-                tokio::time::sleep(Duration::from_millis(10 * u64::from(retries) + jitter)).await;
-            }
-            other => return other,
-        }
-    }
-}
-
-fn is_conflict(e: &tokio_postgres::Error) -> bool {
-    use tokio_postgres::error::SqlState;
-    e.code().is_some_and(|c| {
-        *c == SqlState::T_R_DEADLOCK_DETECTED || *c == SqlState::T_R_SERIALIZATION_FAILURE
-    })
 }
 
 /// Starts a transaction whose changes are recorded with `actor` (the token's `sub`).

@@ -37,7 +37,7 @@ impl Db {
         let client = self.client().await?;
         let stmt = client.prepare_cached(queries::CHANGES_AFTER).await?;
         let rows = client
-            .query(&stmt, &[&id.0, &after, &limit, &self.commit_timestamps()])
+            .query(&stmt, &[&id, &after, &limit, &self.commit_timestamps()])
             .await?;
         let last_seq = rows.first().ok_or(DbError::NotFound("show"))?.get(0);
         let changes = rows
@@ -58,7 +58,7 @@ impl Db {
         let client = self.client().await?;
         let stmt = client.prepare_cached(queries::SHOW_SNAPSHOT).await?;
         let row = client
-            .query_opt(&stmt, &[&id.0, &comments])
+            .query_opt(&stmt, &[&id, &comments])
             .await?
             .ok_or(DbError::NotFound("show"))?;
         Ok(Snapshot {
@@ -72,7 +72,7 @@ impl Db {
         let client = self.client().await?;
         let stmt = client.prepare_cached(queries::SHOW_LAST_SEQ).await?;
         client
-            .query_opt(&stmt, &[&id.0])
+            .query_opt(&stmt, &[&id])
             .await?
             .map(|r| r.get(0))
             .ok_or(DbError::NotFound("show"))

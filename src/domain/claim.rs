@@ -1,11 +1,17 @@
-//! Claim statuses, their transitions, and how new claims get units or waitlist places.
+//! Claims: the row, statuses and their transitions, and how new claims get units or
+//! waitlist places.
 
 use std::collections::{HashMap, HashSet};
 
-use uuid::Uuid;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::input::Invalid;
+use super::{time, ClaimId, CommentId, ShowId};
 
 /// `claims.status`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ClaimStatus {
     Claimed,
     Waitlisted,
@@ -31,6 +37,57 @@ impl ClaimStatus {
             "paid" => ClaimStatus::Paid,
             _ => return None,
         })
+    }
+}
+
+/// A `claims` row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Claim {
+    pub id: ClaimId,
+    pub show_id: ShowId,
+    pub item_number: i32,
+    /// The comment that made the claim (`None` once that comment is deleted).
+    pub comment_id: Option<CommentId>,
+    pub buyer_id: String,
+    pub buyer_name: String,
+    pub status: ClaimStatus,
+    /// Place in the item's waitlist; kept after promotion, never renumbered.
+    pub waitlist_position: Option<i32>,
+    #[serde(serialize_with = "time::serialize")]
+    pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "time::serialize")]
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The body of `PATCH /api/claims/{id}`, as sent.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimPatchBody {
+    pub status: String,
+}
+
+/// What an operator may set a claim to: `Released` or `Paid` (whether the claim's current
+/// status allows it is [`check_transition`]'s question, answered under the show's lock).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusChange(ClaimStatus);
+
+impl StatusChange {
+    pub fn to(self) -> ClaimStatus {
+        self.0
+    }
+}
+
+impl TryFrom<ClaimPatchBody> for StatusChange {
+    type Error = Invalid;
+
+    fn try_from(body: ClaimPatchBody) -> Result<Self, Invalid> {
+        match ClaimStatus::parse(&body.status) {
+            Some(s @ (ClaimStatus::Released | ClaimStatus::Paid)) => Ok(StatusChange(s)),
+            _ => Err(Invalid(format!(
+                "status must be released or paid, not {:?}",
+                body.status
+            ))),
+        }
     }
 }
 
@@ -67,7 +124,7 @@ pub struct ItemState {
 /// A comment that parsed as a claim.
 #[derive(Debug, Clone)]
 pub struct Candidate {
-    pub comment_id: Uuid,
+    pub comment_id: CommentId,
     pub item_number: i32,
     pub buyer_id: String,
     pub buyer_name: String,
@@ -76,7 +133,7 @@ pub struct Candidate {
 /// A claim to insert.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewClaim {
-    pub comment_id: Uuid,
+    pub comment_id: CommentId,
     pub item_number: i32,
     pub buyer_id: String,
     pub buyer_name: String,
@@ -121,7 +178,7 @@ mod tests {
 
     fn candidate(buyer: &str, item: i32) -> Candidate {
         Candidate {
-            comment_id: Uuid::new_v4(),
+            comment_id: CommentId(uuid::Uuid::new_v4()),
             item_number: item,
             buyer_id: buyer.into(),
             buyer_name: buyer.into(),
@@ -185,6 +242,16 @@ mod tests {
         )]);
         let claims = allocate(&mut states, vec![candidate("z", 1)]);
         assert_eq!(claims[0].waitlist_position, Some(6));
+    }
+
+    #[test]
+    fn an_operator_may_only_release_or_mark_paid() {
+        let change = |s: &str| StatusChange::try_from(ClaimPatchBody { status: s.into() });
+        assert_eq!(change("released").unwrap().to(), ClaimStatus::Released);
+        assert_eq!(change("paid").unwrap().to(), ClaimStatus::Paid);
+        for refused in ["claimed", "waitlisted", "PAID", ""] {
+            assert!(change(refused).is_err(), "{refused:?}");
+        }
     }
 
     #[test]

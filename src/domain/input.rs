@@ -1,8 +1,6 @@
-//! Checks on what clients send, before it reaches the database: a clear 4xx instead of a
-//! constraint error (and Postgres text cannot hold a NUL byte at all).
-
-use chrono::{DateTime, Utc};
-use serde::Deserialize;
+//! The field checks every request body goes through before it reaches the database: a
+//! clear 4xx naming the field instead of a constraint error (and Postgres text cannot
+//! hold a NUL byte at all).
 
 /// Why an input was refused; the message names the field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -22,100 +20,6 @@ pub fn check_text(field: &str, value: &str, min: usize, max: usize) -> Result<()
         return Err(Invalid(format!("{field} is longer than {max} characters")));
     }
     Ok(())
-}
-
-/// Longest comment text accepted (characters).
-pub const MAX_COMMENT_TEXT: usize = 200_000;
-
-/// A comment as the platform connector posts it.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NewComment {
-    /// The platform's id: re-posting the same one is a no-op.
-    pub external_id: String,
-    pub author_id: String,
-    #[serde(default)]
-    pub author_name: String,
-    pub text: String,
-    /// Platform time; defaults to now.
-    #[serde(default)]
-    pub created_at: Option<DateTime<Utc>>,
-}
-
-impl NewComment {
-    pub fn validate(&self) -> Result<(), Invalid> {
-        check_text("external_id", &self.external_id, 1, 200)?;
-        check_text("author_id", &self.author_id, 1, 200)?;
-        check_text("author_name", &self.author_name, 0, 200)?;
-        check_text("text", &self.text, 0, MAX_COMMENT_TEXT)
-    }
-}
-
-/// `POST /api/shows`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NewShow {
-    pub title: String,
-    #[serde(default)]
-    pub status: Option<String>,
-}
-
-/// `PATCH /api/shows/{id}`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ShowPatch {
-    #[serde(default)]
-    pub title: Option<String>,
-    #[serde(default)]
-    pub status: Option<String>,
-}
-
-/// Checks a show status a client asked for.
-pub fn check_show_status(status: &str, allowed: &[&str]) -> Result<(), Invalid> {
-    if allowed.contains(&status) {
-        Ok(())
-    } else {
-        Err(Invalid(format!(
-            "status must be one of {}, not {status:?}",
-            allowed.join(", ")
-        )))
-    }
-}
-
-/// `PUT /api/shows/{id}/items/{n}`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ItemInput {
-    #[serde(default)]
-    pub title: String,
-    #[serde(default)]
-    pub price_cents: i64,
-    #[serde(default = "one")]
-    pub quantity: i32,
-}
-
-fn one() -> i32 {
-    1
-}
-
-impl ItemInput {
-    pub fn validate(&self) -> Result<(), Invalid> {
-        check_text("title", &self.title, 0, 500)?;
-        if self.price_cents < 0 {
-            return Err(Invalid("price_cents must not be negative".into()));
-        }
-        if !(0..=1_000_000).contains(&self.quantity) {
-            return Err(Invalid("quantity must be between 0 and 1000000".into()));
-        }
-        Ok(())
-    }
-}
-
-/// `PATCH /api/claims/{id}`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ClaimPatch {
-    pub status: String,
 }
 
 #[cfg(test)]

@@ -11,7 +11,6 @@ use axum::routing::get;
 use axum::Router;
 use bytes::{BufMut, BytesMut};
 use serde::Deserialize;
-use uuid::Uuid;
 
 use super::error::{ApiPath, ApiQuery, Result};
 use super::{clamp_limit, AppState, MAX_WAIT};
@@ -38,14 +37,14 @@ struct ChangesQuery {
 async fn poll_changes(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<ShowId>,
     ApiQuery(q): ApiQuery<ChangesQuery>,
 ) -> Result<impl IntoResponse> {
     auth.require_show(Role::Viewer, id)?;
     let limit = clamp_limit(q.limit, 500, 5000) as usize;
     let wait = Duration::from_secs_f64(q.wait.unwrap_or(0.0).clamp(0.0, MAX_WAIT.as_secs_f64()));
 
-    let mut sub = state.feed.subscribe(ShowId(id));
+    let mut sub = state.feed.subscribe(id);
     let (initial, mut frames) = match sub.start(Some(q.after.unwrap_or(0))).await? {
         Next::Initial(frame) => (Some(frame), Vec::new()),
         Next::Frames(frames) => (None, frames),

@@ -4,13 +4,14 @@ use axum::extract::State;
 use axum::routing::{get, patch};
 use axum::{Json, Router};
 use serde_json::{json, Value};
-use uuid::Uuid;
 
-use super::error::{ApiError, ApiJson, ApiPath, Result};
+use super::error::{ApiJson, ApiPath, Result};
 use super::AppState;
 use crate::auth::{Auth, Role};
-use crate::domain::input::ClaimPatch;
-use crate::domain::{ClaimStatus, ShowId};
+use crate::domain::claim::ClaimPatchBody;
+use crate::domain::{ClaimId, ShowId};
+use crate::service;
+use crate::service::claims::ClaimChanged;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -21,12 +22,11 @@ pub(crate) fn router() -> Router<AppState> {
 async fn list_claims(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<ShowId>,
 ) -> Result<Json<Value>> {
     auth.require_show(Role::Viewer, id)?;
-    let show = ShowId(id);
-    state.db.get_show(show).await?;
-    Ok(Json(json!({ "claims": state.db.list_claims(show).await? })))
+    let claims = service::claims::list(&state.db, id).await?;
+    Ok(Json(json!({ "claims": claims })))
 }
 
 /// `{"status": "released" | "paid"}`; other transitions are 409.
@@ -34,21 +34,13 @@ async fn list_claims(
 async fn update_claim(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath(id): ApiPath<Uuid>,
-    ApiJson(patch): ApiJson<ClaimPatch>,
-) -> Result<Json<Value>> {
+    ApiPath(id): ApiPath<ClaimId>,
+    ApiJson(body): ApiJson<ClaimPatchBody>,
+) -> Result<Json<ClaimChanged>> {
     auth.require(Role::Operator)?;
-    let to = match ClaimStatus::parse(&patch.status) {
-        Some(s @ (ClaimStatus::Released | ClaimStatus::Paid)) => s,
-        _ => {
-            return Err(ApiError::Invalid(format!(
-                "status must be released or paid, not {:?}",
-                patch.status
-            )))
-        }
-    };
-    let show = state.db.show_of_claim(id).await?;
-    auth.require_show(Role::Operator, show.0)?;
-    let changed = state.db.set_claim_status(auth.sub(), id, to).await?;
-    Ok(Json(json!(changed)))
+    let change = body.try_into()?;
+    let show = service::claims::show_of(&state.db, id).await?;
+    auth.require_show(Role::Operator, show)?;
+    let changed = service::claims::set_status(&state.db, auth.sub(), id, change).await?;
+    Ok(Json(changed))
 }

@@ -6,16 +6,13 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use uuid::Uuid;
 
-use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, Result};
+use super::error::{ApiJson, ApiPath, ApiQuery, Result};
 use super::{clamp_limit, AppState};
 use crate::auth::{Auth, Role};
-use crate::domain::input::NewComment;
-use crate::domain::ShowId;
-
-/// Most comments one request may carry.
-pub const MAX_BATCH: usize = 10_000;
+use crate::domain::{CommentBatch, CommentId, ShowId};
+use crate::service;
+use crate::service::comments::Ingested;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new().route(
@@ -29,73 +26,34 @@ pub(crate) fn router() -> Router<AppState> {
 async fn create_comments(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<ShowId>,
     ApiJson(body): ApiJson<Value>,
-) -> Result<(StatusCode, Json<Value>)> {
+) -> Result<(StatusCode, Json<Ingested>)> {
     auth.require_show(Role::Ingest, id)?;
-    let batch = parse_batch(body)?;
-    let stored = state
-        .db
-        .ingest_comments(auth.sub(), ShowId(id), &batch)
-        .await?;
+    let batch = CommentBatch::try_from(body)?;
+    let stored = service::comments::ingest(&state.db, auth.sub(), id, &batch).await?;
     let status = if stored.comments.is_empty() {
         StatusCode::OK
     } else {
         StatusCode::CREATED
     };
-    Ok((status, Json(json!(stored))))
-}
-
-/// Reads the body as one comment or a non-empty array of them; every element is checked
-/// before anything is stored, and the first bad one is named.
-fn parse_batch(body: Value) -> Result<Vec<NewComment>> {
-    let (values, single) = match body {
-        Value::Array(values) => (values, false),
-        other => (vec![other], true),
-    };
-    if values.is_empty() {
-        return Err(ApiError::Invalid("the batch is empty".into()));
-    }
-    if values.len() > MAX_BATCH {
-        return Err(ApiError::Invalid(format!(
-            "a batch holds at most {MAX_BATCH} comments"
-        )));
-    }
-    values
-        .into_iter()
-        .enumerate()
-        .map(|(i, v)| {
-            let at = |m: String| {
-                if single {
-                    m
-                } else {
-                    format!("comment [{i}]: {m}")
-                }
-            };
-            let comment: NewComment =
-                serde_json::from_value(v).map_err(|e| ApiError::Invalid(at(e.to_string())))?;
-            comment.validate().map_err(|e| ApiError::Invalid(at(e.0)))?;
-            Ok(comment)
-        })
-        .collect()
+    Ok((status, Json(stored)))
 }
 
 #[derive(Debug, Deserialize)]
 struct PageQuery {
     limit: Option<i64>,
-    before: Option<Uuid>,
+    before: Option<CommentId>,
 }
 
 async fn page_comments(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<ShowId>,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<Value>> {
     auth.require_show(Role::Viewer, id)?;
-    let show = ShowId(id);
-    state.db.get_show(show).await?;
     let limit = clamp_limit(q.limit, 100, 1000);
-    let comments = state.db.page_comments(show, q.before, limit).await?;
+    let comments = service::comments::page(&state.db, id, q.before, limit).await?;
     Ok(Json(json!({ "comments": comments })))
 }

@@ -1,17 +1,17 @@
 //! `ApiError`: every failure a handler can return, as `{"error": {"code", "message"}}`
 //! with a fitting status. Bad input is a 4xx; a 5xx body never carries internals.
 
+use crate::auth::AuthError;
+use crate::db::DbError;
+use crate::domain::Invalid;
+use crate::feed::FeedError;
+use crate::service::ServiceError;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::FromRequest;
 use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
-use tokio_postgres::error::SqlState;
-
-use crate::auth::AuthError;
-use crate::db::DbError;
-use crate::domain::input::Invalid;
 
 pub type Result<T, E = ApiError> = std::result::Result<T, E>;
 
@@ -77,49 +77,25 @@ impl From<Invalid> for ApiError {
     }
 }
 
-impl From<DbError> for ApiError {
-    fn from(e: DbError) -> Self {
+/// The one place a service failure becomes a status: the client's mistakes are 4xx,
+/// temporary trouble 503 (retry), our own failures 500 with the detail only in the log.
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
         match e {
-            DbError::NotFound(what) => ApiError::NotFound(what),
-            DbError::Conflict(m) => ApiError::Conflict(m),
-            DbError::Invalid(m) => ApiError::Invalid(m),
-            DbError::Pool(e) => ApiError::Unavailable(format!("database unavailable: {e}")),
-            DbError::Pg(e) => from_pg(e),
+            ServiceError::NotFound(what) => ApiError::NotFound(what),
+            ServiceError::Conflict(m) => ApiError::Conflict(m),
+            ServiceError::Invalid(m) => ApiError::Invalid(m),
+            e @ ServiceError::Busy(_) => ApiError::Unavailable(e.to_string()),
+            ServiceError::Unavailable(m) => ApiError::Unavailable(m),
+            ServiceError::Internal(e) => ApiError::Internal(e.to_string()),
         }
     }
 }
 
-/// Maps a Postgres error by its SQLSTATE: data errors are the client's (4xx), lock and
-/// connection trouble is temporary (503), anything else is ours (500, logged).
-fn from_pg(e: tokio_postgres::Error) -> ApiError {
-    let Some(db) = e.as_db_error() else {
-        return ApiError::Unavailable("database connection lost".into());
-    };
-    let code = db.code();
-    let message = db.message().to_owned();
-    if *code == SqlState::UNIQUE_VIOLATION {
-        ApiError::Conflict(message)
-    } else if *code == SqlState::FOREIGN_KEY_VIOLATION {
-        ApiError::Invalid(message)
-    } else if code.code().starts_with("22") || code.code().starts_with("23") {
-        // Class 22 (data exception) and 23 (integrity constraint violation).
-        ApiError::Invalid(message)
-    } else if [
-        SqlState::LOCK_NOT_AVAILABLE,
-        SqlState::QUERY_CANCELED,
-        SqlState::T_R_SERIALIZATION_FAILURE,
-        SqlState::T_R_DEADLOCK_DETECTED,
-        SqlState::ADMIN_SHUTDOWN,
-        SqlState::CRASH_SHUTDOWN,
-        SqlState::CANNOT_CONNECT_NOW,
-        SqlState::TOO_MANY_CONNECTIONS,
-    ]
-    .contains(code)
-        || code.code().starts_with("08")
-    {
-        ApiError::Unavailable(format!("database busy, retry: {message}"))
-    } else {
-        ApiError::Internal(format!("{code:?}: {message}"))
+/// Reads outside a business transaction (the feed's) classify the same way.
+impl From<DbError> for ApiError {
+    fn from(e: DbError) -> Self {
+        ServiceError::from(e).into()
     }
 }
 
@@ -148,3 +124,13 @@ pub struct ApiPath<T>(pub T);
 #[derive(Debug, FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct ApiQuery<T>(pub T);
+
+/// A feed that cannot open a stream: an unknown show is a 404 like any other.
+impl From<FeedError> for ApiError {
+    fn from(e: FeedError) -> Self {
+        match e {
+            FeedError::NotFound => ApiError::NotFound("show"),
+            FeedError::Db(e) => e.into(),
+        }
+    }
+}

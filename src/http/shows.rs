@@ -6,13 +6,14 @@ use axum::routing::{get, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use uuid::Uuid;
 
 use super::error::{ApiJson, ApiPath, ApiQuery, Result};
 use super::{clamp_limit, AppState};
 use crate::auth::{Auth, Role};
-use crate::domain::input::{check_show_status, check_text, ItemInput, NewShow, ShowPatch};
-use crate::domain::ShowId;
+use crate::domain::item::ItemBody;
+use crate::domain::show::{NewShowBody, ShowPatchBody};
+use crate::domain::{ItemNumber, Show, ShowId};
+use crate::service;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -34,85 +35,67 @@ async fn list_shows(
 ) -> Result<Json<Value>> {
     auth.require(Role::Viewer)?;
     let limit = clamp_limit(q.limit, 100, 1000);
-    let shows = state.db.list_shows(auth.0.shows.as_deref(), limit).await?;
+    let shows = service::shows::list(&state.db, auth.shows(), limit).await?;
     Ok(Json(json!({ "shows": shows })))
 }
 
 async fn create_show(
     State(state): State<AppState>,
     auth: Auth,
-    ApiJson(show): ApiJson<NewShow>,
-) -> Result<(StatusCode, Json<Value>)> {
+    ApiJson(body): ApiJson<NewShowBody>,
+) -> Result<(StatusCode, Json<Show>)> {
     auth.require(Role::Operator)?;
-    check_text("title", &show.title, 1, 500)?;
-    if let Some(status) = &show.status {
-        check_show_status(status, &["scheduled", "live"])?;
-    }
-    let show = state.db.create_show(auth.sub(), &show).await?;
+    let show = service::shows::create(&state.db, auth.sub(), &body.try_into()?).await?;
     Ok((StatusCode::CREATED, Json(show)))
 }
 
 async fn get_show(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath(id): ApiPath<Uuid>,
-) -> Result<Json<Value>> {
+    ApiPath(id): ApiPath<ShowId>,
+) -> Result<Json<Show>> {
     auth.require_show(Role::Viewer, id)?;
-    Ok(Json(state.db.get_show(ShowId(id)).await?))
+    Ok(Json(service::shows::get(&state.db, id).await?))
 }
 
 #[tracing::instrument(skip_all, fields(show_id = %id))]
 async fn update_show(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath(id): ApiPath<Uuid>,
-    ApiJson(patch): ApiJson<ShowPatch>,
-) -> Result<Json<Value>> {
+    ApiPath(id): ApiPath<ShowId>,
+    ApiJson(body): ApiJson<ShowPatchBody>,
+) -> Result<Json<Show>> {
     auth.require_show(Role::Operator, id)?;
-    if let Some(title) = &patch.title {
-        check_text("title", title, 1, 500)?;
-    }
-    if let Some(status) = &patch.status {
-        check_show_status(status, &["live", "ended"])?;
-    }
+    let patch = body.try_into()?;
     Ok(Json(
-        state.db.update_show(auth.sub(), ShowId(id), &patch).await?,
+        service::shows::update(&state.db, auth.sub(), id, &patch).await?,
     ))
 }
 
 async fn list_items(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<ShowId>,
 ) -> Result<Json<Value>> {
     auth.require_show(Role::Viewer, id)?;
-    let show = ShowId(id);
-    state.db.get_show(show).await?;
-    Ok(Json(json!({ "items": state.db.list_items(show).await? })))
+    let items = service::items::list(&state.db, id).await?;
+    Ok(Json(json!({ "items": items })))
 }
 
-#[tracing::instrument(skip_all, fields(show_id = %id, item = number))]
 async fn put_item(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath((id, number)): ApiPath<(Uuid, i32)>,
-    ApiJson(item): ApiJson<ItemInput>,
-) -> Result<(StatusCode, Json<Value>)> {
+    ApiPath((id, number)): ApiPath<(ShowId, i32)>,
+    ApiJson(body): ApiJson<ItemBody>,
+) -> Result<(StatusCode, Json<service::items::PutItem>)> {
     auth.require_show(Role::Operator, id)?;
-    if !(1..=crate::domain::claim_text::MAX_ITEM_NUMBER).contains(&number) {
-        return Err(super::error::ApiError::Invalid(
-            "item number must be between 1 and 999999".into(),
-        ));
-    }
-    item.validate()?;
-    let (item, created, promoted) = state
-        .db
-        .put_item(auth.sub(), ShowId(id), number, &item)
-        .await?;
-    let status = if created {
+    let number = ItemNumber::try_from(number)?;
+    let item = body.try_into()?;
+    let put = service::items::put(&state.db, auth.sub(), id, number, &item).await?;
+    let status = if put.created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(json!({ "item": item, "promoted": promoted }))))
+    Ok((status, Json(put)))
 }

@@ -21,15 +21,14 @@ use rand::Rng;
 use serde::Deserialize;
 use tokio::time::{Instant, Sleep};
 use tokio_util::sync::WaitForCancellationFutureOwned;
-use uuid::Uuid;
 
-use super::error::{ApiError, ApiPath, ApiQuery, Result};
+use super::error::{ApiPath, ApiQuery, Result};
 use super::AppState;
 use crate::auth::jwt::now_secs;
 use crate::auth::{Auth, Role};
 use crate::domain::ShowId;
 use crate::feed::frame::{retry_hint, AUTH_EXPIRED, KEEP_ALIVE};
-use crate::feed::{FeedError, Next, Subscription};
+use crate::feed::{Next, Subscription};
 use crate::observability::Metrics;
 
 pub(crate) fn router() -> Router<AppState> {
@@ -42,15 +41,6 @@ const RETRY_MS: u64 = 1000;
 #[derive(Debug, Deserialize)]
 pub(crate) struct StreamQuery {
     last_event_id: Option<String>,
-}
-
-impl From<FeedError> for ApiError {
-    fn from(e: FeedError) -> Self {
-        match e {
-            FeedError::NotFound => ApiError::NotFound("show"),
-            FeedError::Db(e) => e.into(),
-        }
-    }
 }
 
 /// The position to resume after: `Last-Event-ID`, else `?last_event_id=`. Garbage is
@@ -67,12 +57,12 @@ fn resume_position(headers: &HeaderMap, query: &StreamQuery) -> Option<i64> {
 async fn stream_show_events(
     State(state): State<AppState>,
     auth: Auth,
-    ApiPath(id): ApiPath<Uuid>,
+    ApiPath(id): ApiPath<ShowId>,
     ApiQuery(query): ApiQuery<StreamQuery>,
     headers: HeaderMap,
 ) -> Result<Response> {
     auth.require_show(Role::Viewer, id)?;
-    let mut sub = state.feed.subscribe(ShowId(id));
+    let mut sub = state.feed.subscribe(id);
     // Subscribed first, then the snapshot or catch-up: nothing committed in between is
     // missed (the contract's first trap). An unknown show fails here, before any 200.
     let first = sub.start(resume_position(&headers, &query)).await?;

@@ -1,0 +1,142 @@
+//! How the model's types cross into Postgres and back: ids and statuses as parameters and
+//! columns (`ToSql`/`FromSql`), and each table's row as its struct ([`FromRow`]).
+//!
+//! Rows are read by column name, so a statement may list its columns in any order; the
+//! test that prepares every statement (`tests/api/queries.rs`) and the contract test
+//! (REST body = feed `data`) catch a column that is missing or renamed.
+
+use std::error::Error;
+
+use bytes::BytesMut;
+use tokio_postgres::types::{to_sql_checked, FromSql, IsNull, ToSql, Type};
+use tokio_postgres::Row;
+use uuid::Uuid;
+
+use crate::domain::{
+    Claim, ClaimId, ClaimStatus, Comment, CommentId, Item, Show, ShowId, ShowStatus,
+};
+
+type BoxError = Box<dyn Error + Sync + Send>;
+
+/// An id newtype is a `uuid` column.
+macro_rules! uuid_column {
+    ($($id:ident),*) => {$(
+        impl<'a> FromSql<'a> for $id {
+            fn from_sql(ty: &Type, raw: &'a [u8]) -> Result<Self, BoxError> {
+                Uuid::from_sql(ty, raw).map($id)
+            }
+            fn accepts(ty: &Type) -> bool {
+                <Uuid as FromSql>::accepts(ty)
+            }
+        }
+
+        impl ToSql for $id {
+            fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, BoxError> {
+                self.0.to_sql(ty, out)
+            }
+            fn accepts(ty: &Type) -> bool {
+                <Uuid as ToSql>::accepts(ty)
+            }
+            to_sql_checked!();
+        }
+    )*};
+}
+uuid_column!(ShowId, CommentId, ClaimId);
+
+/// A status enum is a `text` column holding `as_str()`, checked by the table.
+macro_rules! text_enum_column {
+    ($($status:ident),*) => {$(
+        impl<'a> FromSql<'a> for $status {
+            fn from_sql(ty: &Type, raw: &'a [u8]) -> Result<Self, BoxError> {
+                let text = <&str>::from_sql(ty, raw)?;
+                $status::parse(text).ok_or_else(|| {
+                    format!("unknown {} {text:?}", stringify!($status)).into()
+                })
+            }
+            fn accepts(ty: &Type) -> bool {
+                <&str as FromSql>::accepts(ty)
+            }
+        }
+
+        impl ToSql for $status {
+            fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, BoxError> {
+                self.as_str().to_sql(ty, out)
+            }
+            fn accepts(ty: &Type) -> bool {
+                <&str as ToSql>::accepts(ty)
+            }
+            to_sql_checked!();
+        }
+    )*};
+}
+text_enum_column!(ShowStatus, ClaimStatus);
+
+/// A table's row read into its type.
+pub trait FromRow: Sized {
+    fn from_row(row: &Row) -> Result<Self, tokio_postgres::Error>;
+}
+
+/// Reads every row of a result.
+pub fn all<T: FromRow>(rows: &[Row]) -> Result<Vec<T>, tokio_postgres::Error> {
+    rows.iter().map(T::from_row).collect()
+}
+
+impl FromRow for Show {
+    fn from_row(row: &Row) -> Result<Self, tokio_postgres::Error> {
+        Ok(Show {
+            id: row.try_get("id")?,
+            title: row.try_get("title")?,
+            status: row.try_get("status")?,
+            started_at: row.try_get("started_at")?,
+            ended_at: row.try_get("ended_at")?,
+            last_seq: row.try_get("last_seq")?,
+            created_at: row.try_get("created_at")?,
+        })
+    }
+}
+
+impl FromRow for Item {
+    fn from_row(row: &Row) -> Result<Self, tokio_postgres::Error> {
+        Ok(Item {
+            show_id: row.try_get("show_id")?,
+            item_number: row.try_get("item_number")?,
+            title: row.try_get("title")?,
+            price_cents: row.try_get("price_cents")?,
+            quantity: row.try_get("quantity")?,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+        })
+    }
+}
+
+impl FromRow for Comment {
+    fn from_row(row: &Row) -> Result<Self, tokio_postgres::Error> {
+        Ok(Comment {
+            id: row.try_get("id")?,
+            show_id: row.try_get("show_id")?,
+            external_id: row.try_get("external_id")?,
+            author_id: row.try_get("author_id")?,
+            author_name: row.try_get("author_name")?,
+            text: row.try_get("text")?,
+            created_at: row.try_get("created_at")?,
+            received_at: row.try_get("received_at")?,
+        })
+    }
+}
+
+impl FromRow for Claim {
+    fn from_row(row: &Row) -> Result<Self, tokio_postgres::Error> {
+        Ok(Claim {
+            id: row.try_get("id")?,
+            show_id: row.try_get("show_id")?,
+            item_number: row.try_get("item_number")?,
+            comment_id: row.try_get("comment_id")?,
+            buyer_id: row.try_get("buyer_id")?,
+            buyer_name: row.try_get("buyer_name")?,
+            status: row.try_get("status")?,
+            waitlist_position: row.try_get("waitlist_position")?,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+        })
+    }
+}

@@ -1,0 +1,140 @@
+//! Comments: the row, and the batch a platform connector posts.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::input::{check_text, Invalid};
+use super::{time, CommentId, ShowId};
+
+/// A `comments` row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Comment {
+    pub id: CommentId,
+    pub show_id: ShowId,
+    /// The platform's id; unique per show, so a re-post is a no-op.
+    pub external_id: String,
+    pub author_id: String,
+    pub author_name: String,
+    pub text: String,
+    /// Platform time.
+    #[serde(serialize_with = "time::serialize")]
+    pub created_at: DateTime<Utc>,
+    /// When showfeed stored it.
+    #[serde(serialize_with = "time::serialize")]
+    pub received_at: DateTime<Utc>,
+}
+
+/// Longest comment text accepted (characters).
+pub const MAX_COMMENT_TEXT: usize = 200_000;
+
+/// Most comments one request may carry.
+pub const MAX_BATCH: usize = 10_000;
+
+/// A comment as the platform connector posts it, checked.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewComment {
+    /// The platform's id: re-posting the same one is a no-op.
+    pub external_id: String,
+    pub author_id: String,
+    #[serde(default)]
+    pub author_name: String,
+    pub text: String,
+    /// Platform time; defaults to now.
+    #[serde(default)]
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+impl NewComment {
+    fn check(&self) -> Result<(), Invalid> {
+        check_text("external_id", &self.external_id, 1, 200)?;
+        check_text("author_id", &self.author_id, 1, 200)?;
+        check_text("author_name", &self.author_name, 0, 200)?;
+        check_text("text", &self.text, 0, MAX_COMMENT_TEXT)
+    }
+}
+
+/// The body of `POST /api/shows/{id}/comments`: one comment object or a non-empty array
+/// of at most [`MAX_BATCH`], stored in one transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommentBatch(pub Vec<NewComment>);
+
+impl TryFrom<Value> for CommentBatch {
+    type Error = Invalid;
+
+    /// Every element is checked before anything is stored, and the first bad one is
+    /// named by its index.
+    fn try_from(body: Value) -> Result<Self, Invalid> {
+        let (values, single) = match body {
+            Value::Array(values) => (values, false),
+            other => (vec![other], true),
+        };
+        if values.is_empty() {
+            return Err(Invalid("the batch is empty".into()));
+        }
+        if values.len() > MAX_BATCH {
+            return Err(Invalid(format!(
+                "a batch holds at most {MAX_BATCH} comments"
+            )));
+        }
+        values
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let at = |m: String| {
+                    if single {
+                        Invalid(m)
+                    } else {
+                        Invalid(format!("comment [{i}]: {m}"))
+                    }
+                };
+                let comment: NewComment =
+                    serde_json::from_value(v).map_err(|e| at(e.to_string()))?;
+                comment.check().map_err(|e| at(e.0))?;
+                Ok(comment)
+            })
+            .collect::<Result<_, _>>()
+            .map(CommentBatch)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn one_object_or_an_array_is_a_batch() {
+        let one = json!({"external_id": "c1", "author_id": "u1", "text": "hi"});
+        assert_eq!(CommentBatch::try_from(one.clone()).unwrap().0.len(), 1);
+        let two = json!([one, {"external_id": "c2", "author_id": "u1", "text": "sold 3"}]);
+        let batch = CommentBatch::try_from(two).unwrap();
+        assert_eq!(batch.0[1].external_id, "c2");
+        assert_eq!(batch.0[1].author_name, "");
+    }
+
+    #[test]
+    fn the_first_bad_comment_of_a_batch_is_named_by_its_index() {
+        let body = json!([
+            {"external_id": "c1", "author_id": "u1", "text": "ok"},
+            {"external_id": "c2", "author_id": "", "text": "no author"}
+        ]);
+        let err = CommentBatch::try_from(body).unwrap_err();
+        assert_eq!(err.0, "comment [1]: author_id must not be empty");
+        let err = CommentBatch::try_from(json!({"external_id": "c1", "text": "x"})).unwrap_err();
+        assert!(err.0.starts_with("missing field `author_id`"), "{err}");
+    }
+
+    #[test]
+    fn empty_and_oversized_batches_are_refused() {
+        assert_eq!(
+            CommentBatch::try_from(json!([])).unwrap_err().0,
+            "the batch is empty"
+        );
+        let many: Vec<Value> = (0..=MAX_BATCH)
+            .map(|i| json!({"external_id": i.to_string(), "author_id": "u", "text": ""}))
+            .collect();
+        assert!(CommentBatch::try_from(Value::Array(many)).is_err());
+    }
+}

@@ -1,0 +1,65 @@
+//! Claim status changes (a release promotes the waitlist) and the claims board.
+
+use crate::db::{self, Db};
+use crate::domain::claim::check_transition;
+use crate::domain::{Claim, ClaimId, ClaimStatus, ShowId, StatusChange};
+
+use super::{retry_aborted, Failed, Result, ServiceError};
+
+/// A claim after a status change, and the claims its release promoted.
+#[derive(Debug, serde::Serialize)]
+pub struct ClaimChanged {
+    pub claim: Claim,
+    pub promoted: Vec<Claim>,
+}
+
+/// Which show a claim belongs to (for the token's `shows` check before writing).
+pub async fn show_of(db: &Db, claim: ClaimId) -> Result<ShowId> {
+    let client = db.client().await?;
+    db::claims::show_of(&client, claim)
+        .await?
+        .ok_or(ServiceError::NotFound("claim"))
+}
+
+/// Moves a claim to the requested status if the contract allows it from the current one
+/// (409 otherwise); a release promotes the lowest waitlisted position of the item in the
+/// same transaction.
+#[tracing::instrument(skip_all, fields(claim_id = %claim))]
+pub async fn set_status(
+    db: &Db,
+    actor: &str,
+    claim: ClaimId,
+    change: StatusChange,
+) -> Result<ClaimChanged> {
+    let to = change.to();
+    retry_aborted(|| async move {
+        // The show first, then the claim: the order every writer of the show keeps.
+        let show = show_of(db, claim).await?;
+        let mut client = db.client().await?;
+        let tx = db::begin_as(&mut client, actor).await?;
+        db::shows::lock(&tx, show).await?;
+        let locked = db::claims::lock(&tx, claim)
+            .await?
+            .ok_or(ServiceError::NotFound("claim"))?;
+        check_transition(locked.status, to)
+            .map_err(|refused| ServiceError::Conflict(refused.to_string()))?;
+        let claim = db::claims::set_status(&tx, claim, to).await?;
+        let promoted = if to == ClaimStatus::Released {
+            db::claims::promote_waitlist(&tx, locked.show, locked.item_number).await?
+        } else {
+            Vec::new()
+        };
+        tx.commit().await?;
+        Ok::<_, Failed>(ClaimChanged { claim, promoted })
+    })
+    .await
+}
+
+/// Every claim of the show, oldest first; NotFound for an unknown show.
+pub async fn list(db: &Db, show: ShowId) -> Result<Vec<Claim>> {
+    let client = db.client().await?;
+    if db::shows::get(&client, show).await?.is_none() {
+        return Err(ServiceError::NotFound("show"));
+    }
+    Ok(db::claims::list(&client, show).await?)
+}

@@ -1,0 +1,54 @@
+//! Putting items on sale; raising a quantity promotes the waitlist.
+
+use crate::db::{self, Db};
+use crate::domain::{Claim, Item, ItemNumber, ItemPut, ShowId};
+
+use super::{retry_aborted, Failed, Result, ServiceError};
+
+/// What `PUT /items/{n}` did.
+#[derive(Debug, serde::Serialize)]
+pub struct PutItem {
+    pub item: Item,
+    /// Claims the new quantity promoted from the waitlist.
+    pub promoted: Vec<Claim>,
+    /// Whether the item is new (201) or replaced one (200).
+    #[serde(skip)]
+    pub created: bool,
+}
+
+/// Creates or replaces an item; raising its quantity promotes waitlisted claims in the
+/// same transaction (lowering it never demotes).
+#[tracing::instrument(skip_all, fields(show_id = %show, item = number.get()))]
+pub async fn put(
+    db: &Db,
+    actor: &str,
+    show: ShowId,
+    number: ItemNumber,
+    item: &ItemPut,
+) -> Result<PutItem> {
+    retry_aborted(|| async move {
+        let mut client = db.client().await?;
+        let tx = db::begin_as(&mut client, actor).await?;
+        if db::shows::lock(&tx, show).await?.is_none() {
+            return Err(Failed::Refused(ServiceError::NotFound("show")));
+        }
+        let (item, created) = db::items::upsert(&tx, show, number, item).await?;
+        let promoted = db::claims::promote_waitlist(&tx, show, number.get()).await?;
+        tx.commit().await?;
+        Ok(PutItem {
+            item,
+            promoted,
+            created,
+        })
+    })
+    .await
+}
+
+/// The show's items by number; NotFound for an unknown show.
+pub async fn list(db: &Db, show: ShowId) -> Result<Vec<Item>> {
+    let client = db.client().await?;
+    if db::shows::get(&client, show).await?.is_none() {
+        return Err(ServiceError::NotFound("show"));
+    }
+    Ok(db::items::list(&client, show).await?)
+}

@@ -1,0 +1,42 @@
+//! Creating, listing and changing shows.
+
+use crate::db::{self, Db};
+use crate::domain::{NewShow, Show, ShowId, ShowPatch};
+
+use super::{Result, ServiceError};
+
+pub async fn create(db: &Db, actor: &str, show: &NewShow) -> Result<Show> {
+    let mut client = db.client().await?;
+    let tx = db::begin_as(&mut client, actor).await?;
+    let show = db::shows::insert(&tx, show).await?;
+    tx.commit().await?;
+    Ok(show)
+}
+
+/// Shows, newest first; `only` limits them to a token's `shows`.
+pub async fn list(db: &Db, only: Option<&[ShowId]>, limit: i64) -> Result<Vec<Show>> {
+    let client = db.client().await?;
+    Ok(db::shows::list(&client, only, limit).await?)
+}
+
+pub async fn get(db: &Db, id: ShowId) -> Result<Show> {
+    let client = db.client().await?;
+    db::shows::get(&client, id)
+        .await?
+        .ok_or(ServiceError::NotFound("show"))
+}
+
+/// Changes the title or status. Answers with the row as the feed's `show.updated` carries
+/// it: read after the change trigger bumped `last_seq`, in the same transaction.
+pub async fn update(db: &Db, actor: &str, id: ShowId, patch: &ShowPatch) -> Result<Show> {
+    let mut client = db.client().await?;
+    let tx = db::begin_as(&mut client, actor).await?;
+    if !db::shows::update(&tx, id, patch).await? {
+        return Err(ServiceError::NotFound("show"));
+    }
+    let show = db::shows::get(&tx, id)
+        .await?
+        .ok_or(ServiceError::NotFound("show"))?;
+    tx.commit().await?;
+    Ok(show)
+}
