@@ -81,62 +81,23 @@ pub fn all<T: FromRow>(rows: &[Row]) -> Result<Vec<T>, tokio_postgres::Error> {
     rows.iter().map(T::from_row).collect()
 }
 
-impl FromRow for Show {
-    fn from_row(row: &Row) -> Result<Self, tokio_postgres::Error> {
-        Ok(Show {
-            id: row.try_get("id")?,
-            title: row.try_get("title")?,
-            status: row.try_get("status")?,
-            started_at: row.try_get("started_at")?,
-            ended_at: row.try_get("ended_at")?,
-            last_seq: row.try_get("last_seq")?,
-            created_at: row.try_get("created_at")?,
-        })
-    }
+/// `FromRow` for a struct whose fields are read by the columns of the same name: the SQL
+/// files name their columns, so the struct, not the table, is the REST shape.
+macro_rules! from_row_by_name {
+    ($($ty:ident { $($field:ident),* $(,)? }),* $(,)?) => {$(
+        impl FromRow for $ty {
+            fn from_row(row: &Row) -> Result<Self, tokio_postgres::Error> {
+                Ok($ty { $($field: row.try_get(stringify!($field))?),* })
+            }
+        }
+    )*};
 }
-
-impl FromRow for Item {
-    fn from_row(row: &Row) -> Result<Self, tokio_postgres::Error> {
-        Ok(Item {
-            show_id: row.try_get("show_id")?,
-            item_number: row.try_get("item_number")?,
-            title: row.try_get("title")?,
-            price_cents: row.try_get("price_cents")?,
-            quantity: row.try_get("quantity")?,
-            created_at: row.try_get("created_at")?,
-            updated_at: row.try_get("updated_at")?,
-        })
-    }
-}
-
-impl FromRow for Comment {
-    fn from_row(row: &Row) -> Result<Self, tokio_postgres::Error> {
-        Ok(Comment {
-            id: row.try_get("id")?,
-            show_id: row.try_get("show_id")?,
-            external_id: row.try_get("external_id")?,
-            author_id: row.try_get("author_id")?,
-            author_name: row.try_get("author_name")?,
-            text: row.try_get("text")?,
-            created_at: row.try_get("created_at")?,
-            received_at: row.try_get("received_at")?,
-        })
-    }
-}
-
-impl FromRow for Claim {
-    fn from_row(row: &Row) -> Result<Self, tokio_postgres::Error> {
-        Ok(Claim {
-            id: row.try_get("id")?,
-            show_id: row.try_get("show_id")?,
-            item_number: row.try_get("item_number")?,
-            comment_id: row.try_get("comment_id")?,
-            buyer_id: row.try_get("buyer_id")?,
-            buyer_name: row.try_get("buyer_name")?,
-            status: row.try_get("status")?,
-            waitlist_position: row.try_get("waitlist_position")?,
-            created_at: row.try_get("created_at")?,
-            updated_at: row.try_get("updated_at")?,
-        })
-    }
+from_row_by_name! {
+    Show { id, title, status, started_at, ended_at, last_seq, created_at },
+    Item { show_id, item_number, title, price_cents, quantity, created_at, updated_at },
+    Comment { id, show_id, external_id, author_id, author_name, text, created_at, received_at },
+    Claim {
+        id, show_id, item_number, comment_id, buyer_id, buyer_name, status, waitlist_position,
+        created_at, updated_at,
+    },
 }

@@ -58,8 +58,6 @@ pub async fn set_status(
 /// Every claim of the show, oldest first; NotFound for an unknown show.
 pub async fn list(db: &Db, show: ShowId) -> Result<Vec<Claim>> {
     let client = db.client().await?;
-    if db::shows::get(&client, show).await?.is_none() {
-        return Err(ServiceError::NotFound("show"));
-    }
+    super::shows::fetch(&client, show).await?;
     Ok(db::claims::list(&client, show).await?)
 }

@@ -103,8 +103,6 @@ pub async fn page(
     limit: i64,
 ) -> Result<Vec<Comment>> {
     let client = db.client().await?;
-    if db::shows::get(&client, show).await?.is_none() {
-        return Err(ServiceError::NotFound("show"));
-    }
+    super::shows::fetch(&client, show).await?;
     Ok(db::comments::page(&client, show, before, limit).await?)
 }

@@ -47,8 +47,6 @@ pub async fn put(
 /// The show's items by number; NotFound for an unknown show.
 pub async fn list(db: &Db, show: ShowId) -> Result<Vec<Item>> {
     let client = db.client().await?;
-    if db::shows::get(&client, show).await?.is_none() {
-        return Err(ServiceError::NotFound("show"));
-    }
+    super::shows::fetch(&client, show).await?;
     Ok(db::items::list(&client, show).await?)
 }

@@ -2,6 +2,7 @@
 
 use crate::db::{self, Db};
 use crate::domain::{NewShow, Show, ShowId, ShowPatch};
+use deadpool_postgres::GenericClient;
 
 use super::{Result, ServiceError};
 
@@ -21,7 +22,13 @@ pub async fn list(db: &Db, only: Option<&[ShowId]>, limit: i64) -> Result<Vec<Sh
 
 pub async fn get(db: &Db, id: ShowId) -> Result<Show> {
     let client = db.client().await?;
-    db::shows::get(&client, id)
+    fetch(&client, id).await
+}
+
+/// The show, or NotFound: the one place a missing show becomes the error every list of a
+/// show's children answers with (an empty list would hide a mistyped id).
+pub(super) async fn fetch(client: &impl GenericClient, id: ShowId) -> Result<Show> {
+    db::shows::get(client, id)
         .await?
         .ok_or(ServiceError::NotFound("show"))
 }
@@ -34,9 +41,7 @@ pub async fn update(db: &Db, actor: &str, id: ShowId, patch: &ShowPatch) -> Resu
     if !db::shows::update(&tx, id, patch).await? {
         return Err(ServiceError::NotFound("show"));
     }
-    let show = db::shows::get(&tx, id)
-        .await?
-        .ok_or(ServiceError::NotFound("show"))?;
+    let show = fetch(&tx, id).await?;
     tx.commit().await?;
     Ok(show)
 }
