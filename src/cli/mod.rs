@@ -106,3 +106,94 @@ async fn open_migrated(config: &Config) -> anyhow::Result<(Database, Db, usize)>
     let (db, applied) = database.connect_migrated(2).await?;
     Ok((database, db, applied))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    /// Every environment variable any command reads, with its default (if any).
+    fn env_vars() -> BTreeMap<String, Option<String>> {
+        fn walk(cmd: &clap::Command, vars: &mut BTreeMap<String, Option<String>>) {
+            for arg in cmd.get_arguments() {
+                if let Some(env) = arg.get_env() {
+                    let default = arg
+                        .get_default_values()
+                        .first()
+                        .map(|v| v.to_string_lossy().into_owned());
+                    vars.insert(env.to_string_lossy().into_owned(), default);
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, vars);
+            }
+        }
+        let mut vars = BTreeMap::new();
+        walk(&Cli::command(), &mut vars);
+        vars
+    }
+
+    /// `.env.example`'s variables: name, the value if the line is not commented out, and
+    /// whether a prose comment precedes it in its paragraph.
+    fn documented() -> Vec<(String, Option<String>, bool)> {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/.env.example");
+        let text = std::fs::read_to_string(path).expect(".env.example is readable");
+        let mut found = Vec::new();
+        let mut commented = false;
+        for line in text.lines().map(str::trim) {
+            if line.is_empty() {
+                commented = false;
+                continue;
+            }
+            let (active, assignment) = match line.strip_prefix('#') {
+                Some(rest) => (false, rest.trim_start()),
+                None => (true, line),
+            };
+            let is_var = assignment.split_once('=').is_some_and(|(name, _)| {
+                !name.is_empty()
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            });
+            match assignment.split_once('=') {
+                Some((name, value)) if is_var => {
+                    found.push((name.to_owned(), active.then(|| value.to_owned()), commented))
+                }
+                _ => commented = true,
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn every_environment_variable_is_in_env_example_with_a_comment() {
+        let documented = documented();
+        for name in env_vars().keys() {
+            let entry = documented.iter().find(|(n, _, _)| n == name);
+            assert!(entry.is_some(), "{name} is missing from .env.example");
+            assert!(
+                entry.is_some_and(|(_, _, commented)| *commented),
+                "{name} in .env.example has no comment above it"
+            );
+        }
+    }
+
+    #[test]
+    fn the_values_env_example_shows_are_the_defaults() {
+        let vars = env_vars();
+        for (name, value, _) in documented() {
+            let (Some(value), Some(Some(default))) = (value, vars.get(&name)) else {
+                continue;
+            };
+            assert_eq!(&value, default, "{name} in .env.example is not its default");
+        }
+    }
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}
