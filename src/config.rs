@@ -1,104 +1,108 @@
-//! Command line and configuration: every setting is a flag and an environment variable
-//! (a `.env` file is read first), with the defaults `.env.example` documents.
+//! Settings shared by every command: each is a flag and an environment variable (a `.env`
+//! file is read first), with the defaults `.env.example` documents.
+//!
+//! They come in groups, one per part of the service that reads them ([`DatabaseArgs`],
+//! [`AuthArgs`], [`HttpArgs`], [`FeedArgs`], [`ListenerArgs`], [`LogArgs`]), flattened into
+//! [`Config`]. Each group converts into the settings type its part takes, so a part never
+//! sees flags it does not use. The commands themselves live in [`crate::cli`].
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser};
 use secrecy::SecretString;
 
-/// `showfeed [serve]`, `showfeed migrate`, `showfeed token ...`, `showfeed demo`,
-/// `showfeed prune`.
-#[derive(Debug, Parser)]
-#[command(
-    name = "showfeed",
-    version,
-    about,
-    args_conflicts_with_subcommands = true
-)]
-pub struct Cli {
-    #[command(subcommand)]
-    pub command: Option<Command>,
-    /// Settings for `serve`, the default command.
-    #[command(flatten)]
-    pub config: Config,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Run the HTTP service (the default).
-    Serve(Config),
-    /// Apply database migrations and exit.
-    Migrate(Config),
-    /// Mint a JWT for an operator, a connector or a test.
-    Token {
-        #[command(flatten)]
-        token: TokenArgs,
-        #[command(flatten)]
-        config: Config,
-    },
-    /// Create a live show on a running service and simulate buyers commenting on it.
-    Demo {
-        #[command(flatten)]
-        demo: crate::demo::DemoArgs,
-        #[command(flatten)]
-        config: Config,
-    },
-    /// Delete show_changes rows older than an age (resumes from before it get a fresh snapshot).
-    Prune {
-        /// Age in days; changes committed earlier are removed.
-        #[arg(long)]
-        older_than_days: u32,
-        #[command(flatten)]
-        config: Config,
-    },
-}
-
-/// What `showfeed token` puts in the JWT.
-#[derive(Debug, Clone, Args)]
-pub struct TokenArgs {
-    /// Subject: who the token is for; recorded as the actor of every change it makes.
-    #[arg(long)]
-    pub sub: String,
-    /// viewer, operator, ingest or admin.
-    #[arg(long, default_value = "operator")]
-    pub role: String,
-    /// Show ids the token may see (comma separated); absent: all shows.
-    #[arg(long, value_delimiter = ',')]
-    pub shows: Option<Vec<String>>,
-    /// Lifetime in seconds.
-    #[arg(long, default_value_t = 8 * 3600)]
-    pub ttl_secs: u64,
-}
+use crate::feed::listener::ListenerSettings;
+use crate::feed::FeedSettings;
 
 /// Settings of the service; each flag also reads the environment variable in capitals.
 #[derive(Debug, Clone, Args)]
 pub struct Config {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub auth: AuthArgs,
+    #[command(flatten)]
+    pub http: HttpArgs,
+    #[command(flatten)]
+    pub feed: FeedArgs,
+    #[command(flatten)]
+    pub listener: ListenerArgs,
+    #[command(flatten)]
+    pub log: LogArgs,
+}
+
+/// Where Postgres is, and how many connections the service keeps to it.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Database")]
+pub struct DatabaseArgs {
     /// Postgres URL. Absent: start the embedded Postgres from the machine's binaries.
     #[arg(long, env = "DATABASE_URL", value_parser = parse_secret, hide_env_values = true)]
     pub database_url: Option<SecretString>,
-    /// Address the HTTP server listens on.
-    #[arg(long, env = "BIND_ADDR", default_value = "127.0.0.1:8080")]
-    pub bind_addr: SocketAddr,
-    /// HS256 secret for JWTs; required with DATABASE_URL (the embedded database keeps its own).
-    #[arg(long, env = "JWT_SECRET", value_parser = parse_secret, hide_env_values = true)]
-    pub jwt_secret: Option<SecretString>,
-    /// Seconds without traffic after which a stream gets a `: keep-alive` comment.
-    #[arg(long, env = "HEARTBEAT_SECS", default_value_t = 15)]
-    pub heartbeat_secs: u64,
-    /// How many newest comments the `initial` snapshot holds.
-    #[arg(long, env = "SNAPSHOT_COMMENTS", default_value_t = 200)]
-    pub snapshot_comments: i64,
     /// Connections in the query pool (the listener has its own, outside it).
     #[arg(long, env = "POOL_SIZE", default_value_t = 16)]
     pub pool_size: usize,
+    /// Data directory of the embedded Postgres (default: .showfeed/ under the working directory).
+    #[arg(long, env = "SHOWFEED_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+impl DatabaseArgs {
+    /// Where the embedded Postgres keeps its data, socket and JWT secret.
+    pub fn embedded_dir(&self) -> PathBuf {
+        self.data_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(".showfeed"))
+    }
+}
+
+/// The secret tokens are signed with.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Auth")]
+pub struct AuthArgs {
+    /// HS256 secret for JWTs; required with DATABASE_URL (the embedded database keeps its own).
+    #[arg(long, env = "JWT_SECRET", value_parser = parse_secret, hide_env_values = true)]
+    pub jwt_secret: Option<SecretString>,
+}
+
+/// The HTTP server: where it listens, what it accepts, how its streams idle and end.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "HTTP")]
+pub struct HttpArgs {
+    /// Address the HTTP server listens on.
+    #[arg(long, env = "BIND_ADDR", default_value = "127.0.0.1:8080")]
+    pub bind_addr: SocketAddr,
+    /// Seconds without traffic after which a stream gets a `: keep-alive` comment.
+    #[arg(long, env = "HEARTBEAT_SECS", default_value_t = 15)]
+    pub heartbeat_secs: u64,
     /// Largest accepted request body in bytes (larger: 413).
     #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
     pub max_body_bytes: usize,
     /// Seconds between SIGTERM and closing the open streams (the load balancer's health-check interval).
     #[arg(long, env = "SHUTDOWN_GRACE_SECS", default_value_t = 5)]
     pub shutdown_grace_secs: u64,
+}
+
+impl HttpArgs {
+    /// Idle time before a stream's keep-alive comment (at least a second).
+    pub fn heartbeat(&self) -> Duration {
+        Duration::from_secs(self.heartbeat_secs.max(1))
+    }
+
+    /// Time between the shutdown signal and closing the open streams.
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_secs(self.shutdown_grace_secs)
+    }
+}
+
+/// How the feed buffers, remembers and snapshots changes.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Feed")]
+pub struct FeedArgs {
+    /// How many newest comments the `initial` snapshot holds.
+    #[arg(long, env = "SNAPSHOT_COMMENTS", default_value_t = 200)]
+    pub snapshot_comments: i64,
     /// Changes each subscriber may have queued before it is cut over to catch-up.
     #[arg(long, env = "SUBSCRIBER_BUFFER", default_value_t = 1024)]
     pub subscriber_buffer: usize,
@@ -111,12 +115,24 @@ pub struct Config {
     /// A snapshot this young (milliseconds) is shared with new subscribers instead of a new query.
     #[arg(long, env = "SNAPSHOT_REUSE_MS", default_value_t = 500)]
     pub snapshot_reuse_ms: u64,
-    /// Data directory of the embedded Postgres (default: .showfeed/ under the working directory).
-    #[arg(long, env = "SHOWFEED_DATA_DIR")]
-    pub data_dir: Option<PathBuf>,
-    /// Log as JSON lines instead of text.
-    #[arg(long, env = "LOG_JSON", default_value_t = false)]
-    pub log_json: bool,
+}
+
+impl From<&FeedArgs> for FeedSettings {
+    fn from(args: &FeedArgs) -> Self {
+        FeedSettings {
+            buffer: args.subscriber_buffer,
+            ring_size: args.ring_size,
+            replay_limit: args.replay_limit,
+            snapshot_comments: args.snapshot_comments,
+            snapshot_reuse: Duration::from_millis(args.snapshot_reuse_ms),
+        }
+    }
+}
+
+/// How the LISTEN connection checks itself and the cluster's NOTIFY queue.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Listener")]
+pub struct ListenerArgs {
     /// Warn in the log when pg_notification_queue_usage() is above this fraction.
     #[arg(long, env = "NOTIFY_QUEUE_WARN", default_value_t = 0.5)]
     pub notify_queue_warn: f64,
@@ -132,6 +148,26 @@ pub struct Config {
     pub listener_stale_secs: u64,
 }
 
+impl From<&ListenerArgs> for ListenerSettings {
+    fn from(args: &ListenerArgs) -> Self {
+        ListenerSettings {
+            ping_every: Duration::from_secs(args.listener_ping_secs.max(1)),
+            queue_warn: args.notify_queue_warn,
+            watchdog_usage: args.watchdog_queue_usage,
+            stale_after: Duration::from_secs(args.listener_stale_secs.max(1)),
+        }
+    }
+}
+
+/// How logs are written (`RUST_LOG`, read by the log set-up itself, picks what).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Logging")]
+pub struct LogArgs {
+    /// Log as JSON lines instead of text.
+    #[arg(long, env = "LOG_JSON", default_value_t = false)]
+    pub log_json: bool,
+}
+
 fn parse_secret(value: &str) -> Result<SecretString, String> {
     if value.is_empty() {
         return Err("must not be empty".into());
@@ -142,31 +178,11 @@ fn parse_secret(value: &str) -> Result<SecretString, String> {
 impl Config {
     /// The defaults, as if run with no flags (environment variables still apply).
     pub fn from_env() -> Self {
-        Config::parse_from_args(["showfeed"])
-    }
-
-    fn parse_from_args<I: IntoIterator<Item = &'static str>>(args: I) -> Self {
         #[derive(Parser)]
         struct Only {
             #[command(flatten)]
             config: Config,
         }
-        Only::parse_from(args).config
-    }
-
-    pub fn heartbeat(&self) -> Duration {
-        Duration::from_secs(self.heartbeat_secs.max(1))
-    }
-
-    pub fn shutdown_grace(&self) -> Duration {
-        Duration::from_secs(self.shutdown_grace_secs)
-    }
-}
-
-impl Cli {
-    /// Reads `.env` (if any) and the command line.
-    pub fn load() -> Self {
-        let _ = dotenvy::dotenv();
-        Cli::parse()
+        Only::parse_from(["showfeed"]).config
     }
 }

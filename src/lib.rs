@@ -2,10 +2,11 @@
 //!
 //! # Layout
 //!
-//! - [`config`]: command line and environment settings.
+//! - [`cli`]: the commands (`serve`, `migrate`, `token`, `demo`, `prune`), one module each.
+//! - [`config`]: settings shared by every command (flags and environment), in groups.
 //! - [`startup`]: builds the service and runs it; the order of shutdown.
 //! - [`shutdown`]: the tokens that drain, close streams, and stop tasks.
-//! - [`demo`]: `showfeed demo`, simulated buyers commenting on a live show over HTTP.
+//! - [`database`]: which Postgres (DATABASE_URL or embedded), migrated, and its JWT secret.
 //! - [`dev_pg`]: the embedded Postgres for development and tests.
 //! - [`db`]: the pool, migrations, and one-statement functions over `sql/` returning typed rows.
 //! - [`domain`]: the data model as types (shows, items, comments, claims, ids) and its
@@ -19,9 +20,10 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod auth;
+pub mod cli;
 pub mod config;
+pub mod database;
 pub mod db;
-pub mod demo;
 pub mod dev_pg;
 pub mod domain;
 pub mod feed;

@@ -24,7 +24,8 @@ pub const CHANNEL: &str = "show_changes";
 /// A ping slower than this counts as a dead connection.
 const PING_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// How the listener watches its connection and the cluster's NOTIFY queue.
+/// How the listener watches its connection and the cluster's NOTIFY queue (from
+/// `ListenerArgs`, see [`crate::config`]).
 #[derive(Debug, Clone)]
 pub struct ListenerSettings {
     /// Time between round trips (liveness and queue sampling).
@@ -35,17 +36,6 @@ pub struct ListenerSettings {
     pub watchdog_usage: f64,
     /// A listener session silent this long is stuck.
     pub stale_after: Duration,
-}
-
-impl ListenerSettings {
-    pub fn from_config(config: &crate::config::Config) -> Self {
-        ListenerSettings {
-            ping_every: Duration::from_secs(config.listener_ping_secs.max(1)),
-            queue_warn: config.notify_queue_warn,
-            watchdog_usage: config.watchdog_queue_usage,
-            stale_after: Duration::from_secs(config.listener_stale_secs.max(1)),
-        }
-    }
 }
 
 /// Exponential backoff with full jitter between reconnect attempts.

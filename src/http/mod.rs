@@ -44,7 +44,7 @@ impl FromRef<AppState> for Keys {
 
 /// The whole router with its layers.
 pub fn router(state: AppState) -> Router {
-    let max_body = state.config.max_body_bytes;
+    let max_body = state.config.http.max_body_bytes;
     Router::new()
         .merge(health::router())
         .merge(shows::router())

@@ -69,7 +69,7 @@ async fn stream_show_events(
 
     let expires_in = Duration::from_secs(auth.0.exp.saturating_sub(now_secs()));
     let now = Instant::now();
-    let heartbeat = state.config.heartbeat();
+    let heartbeat = state.config.http.heartbeat();
     let events = EventStream {
         sub,
         heartbeat,

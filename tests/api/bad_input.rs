@@ -447,7 +447,7 @@ async fn bodies_that_are_not_json_are_refused_with_400_or_415() {
 
 #[tokio::test]
 async fn a_body_over_the_limit_is_413_and_stores_nothing() {
-    let app = spawn_app_with(|c| c.max_body_bytes = 10_000).await;
+    let app = spawn_app_with(|c| c.http.max_body_bytes = 10_000).await;
     let show = app.create_show("live").await;
     let big = json!({"external_id": "big", "author_id": "a", "text": "z".repeat(20_000)});
     let r = app.post_comments(show, &big).await;

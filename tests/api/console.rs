@@ -337,8 +337,8 @@ async fn insert_sql_comment(sql: &tokio_postgres::Client, show: Uuid, text: &str
 /// page) as a stopped one: the browser's reconnect reaches a different process.
 async fn restart_on_same_port(database: &str, secret: &str, address: &str) -> TestApp {
     let mut config = test_config(database);
-    config.jwt_secret = Some(SecretString::from(secret.to_owned()));
-    config.bind_addr = address.trim_start_matches("http://").parse().unwrap();
+    config.auth.jwt_secret = Some(SecretString::from(secret.to_owned()));
+    config.http.bind_addr = address.trim_start_matches("http://").parse().unwrap();
     let mut last = None;
     for _ in 0..50 {
         match try_spawn_on(config.clone(), database.to_owned()).await {

@@ -207,7 +207,7 @@ async fn disconnecting_clients_brings_the_subscriber_gauge_back() {
 
 #[tokio::test]
 async fn a_keep_alive_comment_arrives_when_nothing_happens() {
-    let app = spawn_app_with(|c| c.heartbeat_secs = 1).await;
+    let app = spawn_app_with(|c| c.http.heartbeat_secs = 1).await;
     let show = app.create_show("live").await;
     let response = app.raw_stream(show).await;
     assert_eq!(response.headers()["content-type"], "text/event-stream");

@@ -93,14 +93,14 @@ pub struct TestApp {
 /// The default test configuration: port 0, a random secret, no embedded data dir.
 pub fn test_config(database: &str) -> Config {
     let mut config = Config::from_env();
-    config.database_url = Some(SecretString::from(connection_string(database)));
-    config.jwt_secret = Some(SecretString::from(format!(
+    config.database.database_url = Some(SecretString::from(connection_string(database)));
+    config.auth.jwt_secret = Some(SecretString::from(format!(
         "test-secret-{}",
         Uuid::new_v4()
     )));
-    config.bind_addr = "127.0.0.1:0".parse().unwrap();
-    config.pool_size = 8;
-    config.shutdown_grace_secs = 1;
+    config.http.bind_addr = "127.0.0.1:0".parse().unwrap();
+    config.database.pool_size = 8;
+    config.http.shutdown_grace_secs = 1;
     config
 }
 
@@ -119,7 +119,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
 /// Spawns another instance of the service on the same database as `other`.
 pub async fn spawn_second_node(other: &TestApp) -> TestApp {
     let mut config = test_config(&other.database);
-    config.jwt_secret = Some(SecretString::from(other.secret()));
+    config.auth.jwt_secret = Some(SecretString::from(other.secret()));
     spawn_on(config, other.database.clone()).await
 }
 
@@ -133,6 +133,7 @@ pub async fn spawn_on(config: Config, database: String) -> TestApp {
 pub async fn try_spawn_on(config: Config, database: String) -> anyhow::Result<TestApp> {
     use secrecy::ExposeSecret;
     let secret = config
+        .auth
         .jwt_secret
         .as_ref()
         .expect("test configs carry a secret")

@@ -121,8 +121,8 @@ async fn analysts_read_the_views_and_a_fixers_sql_writes_stream_live() {
 #[tokio::test]
 async fn the_watchdog_terminates_the_listener_of_a_frozen_node_when_the_queue_fills() {
     let app = spawn_app_with(|c| {
-        c.listener_ping_secs = 1;
-        c.listener_stale_secs = 3;
+        c.listener.listener_ping_secs = 1;
+        c.listener.listener_stale_secs = 3;
     })
     .await;
     let frozen = ChildNode::start(&app, &[("LISTENER_PING_SECS", "1")]).await;
@@ -190,7 +190,7 @@ async fn the_watchdog_terminates_the_listener_of_a_frozen_node_when_the_queue_fi
 
 #[tokio::test]
 async fn stalled_subscribers_never_hold_up_the_listener() {
-    let app = spawn_app_with(|c| c.subscriber_buffer = 16).await;
+    let app = spawn_app_with(|c| c.feed.subscriber_buffer = 16).await;
     let show = app.create_show("live").await;
     // Ten subscribers that never read (their sockets fill up).
     let mut stalled = Vec::new();

@@ -106,7 +106,7 @@ async fn an_unusable_last_event_id_gives_a_fresh_initial_never_an_error() {
 
 #[tokio::test]
 async fn a_resume_older_than_the_replay_limit_gets_a_fresh_initial() {
-    let app = spawn_app_with(|c| c.replay_limit = 10).await;
+    let app = spawn_app_with(|c| c.feed.replay_limit = 10).await;
     let show = app.create_show("live").await;
     let batch: Vec<_> = (0..30)
         .map(|i| serde_json::json!({"external_id": format!("e{i}"), "author_id": "a", "text": "t"}))

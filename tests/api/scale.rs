@@ -272,7 +272,7 @@ async fn postgres_restarting_under_load_loses_and_repeats_nothing() {
     // A cluster of its own: restarting the shared one would disturb the other tests.
     let mut pg = showfeed::dev_pg::DevPostgres::start_temporary().unwrap();
     let mut config = test_config("unused");
-    config.database_url = Some(secrecy::SecretString::from(
+    config.database.database_url = Some(secrecy::SecretString::from(
         pg.connection_string(showfeed::dev_pg::SUPERUSER),
     ));
     let app = Arc::new(spawn_on(config, "unused".into()).await);

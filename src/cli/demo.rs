@@ -13,6 +13,9 @@ use rand::seq::SliceRandom;
 use rand::Rng;
 use serde_json::{json, Value};
 
+use super::token::TokenArgs;
+use crate::config::Config;
+
 /// `showfeed demo` options.
 #[derive(Debug, Clone, Args)]
 pub struct DemoArgs {
@@ -82,9 +85,31 @@ const CHATTER: &[&str] = &[
     "waiting for the boots!",
 ];
 
+/// Runs `showfeed demo`: against `--url` (default: BIND_ADDR) with `--token` (default: an
+/// admin token minted as `showfeed token` would).
+pub async fn run(args: DemoArgs, config: &Config) -> anyhow::Result<()> {
+    let token = match &args.token {
+        Some(token) => token.clone(),
+        None => super::token::mint(
+            config,
+            &TokenArgs {
+                sub: "demo".into(),
+                role: "admin".into(),
+                shows: None,
+                ttl_secs: 12 * 3600,
+            },
+        )?,
+    };
+    let url = args
+        .url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", config.http.bind_addr));
+    simulate(args, url, token).await
+}
+
 /// Runs the demo until `duration_secs` pass or Ctrl-C. `token` must allow creating shows
 /// and posting comments.
-pub async fn run(args: DemoArgs, base: String, token: String) -> anyhow::Result<()> {
+async fn simulate(args: DemoArgs, base: String, token: String) -> anyhow::Result<()> {
     let base = base.trim_end_matches('/').to_owned();
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(15))

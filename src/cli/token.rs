@@ -1,0 +1,54 @@
+//! `showfeed token`: mints a JWT with the secret the service uses, for an operator, a
+//! connector or a test. It never starts the embedded Postgres, only reads its secret.
+
+use anyhow::Context;
+use clap::Args;
+
+use crate::auth::{Keys, Role};
+use crate::config::Config;
+use crate::database;
+
+/// What `showfeed token` puts in the JWT.
+#[derive(Debug, Clone, Args)]
+pub struct TokenArgs {
+    /// Subject: who the token is for; recorded as the actor of every change it makes.
+    #[arg(long)]
+    pub sub: String,
+    /// viewer, operator, ingest or admin.
+    #[arg(long, default_value = "operator")]
+    pub role: String,
+    /// Show ids the token may see (comma separated); absent: all shows.
+    #[arg(long, value_delimiter = ',')]
+    pub shows: Option<Vec<String>>,
+    /// Lifetime in seconds.
+    #[arg(long, default_value_t = 8 * 3600)]
+    pub ttl_secs: u64,
+}
+
+/// Prints the token on stdout (alone, so scripts can capture it).
+pub fn run(args: &TokenArgs, config: &Config) -> anyhow::Result<()> {
+    println!("{}", mint(config, args)?);
+    Ok(())
+}
+
+/// A token the service configured by `config` accepts.
+pub fn mint(config: &Config, args: &TokenArgs) -> anyhow::Result<String> {
+    let secret = database::jwt_secret(config)?;
+    let role = Role::parse(&args.role).with_context(|| {
+        format!(
+            "unknown role {:?}: viewer, operator, ingest or admin",
+            args.role
+        )
+    })?;
+    let shows = args
+        .shows
+        .as_ref()
+        .map(|ids| {
+            ids.iter()
+                .map(|s| uuid::Uuid::parse_str(s.trim()))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()
+        .context("--shows takes show ids (UUIDs)")?;
+    Ok(Keys::new(secret.as_bytes()).mint(&args.sub, role, shows, args.ttl_secs))
+}
