@@ -121,7 +121,7 @@ impl From<Failed> for ServiceError {
 /// Most times a transaction is run again after Postgres aborted it.
 const RETRIES: u32 = 3;
 
-/// Runs a write transaction again (at most [`RETRIES`] more times) when Postgres aborted
+/// Runs a write transaction again (at most three more times) when Postgres aborted
 /// it to break a deadlock or a serialisation conflict. Such aborts are expected here: an
 /// analyst's SQL that updates a claim locks the claim and then (through the change
 /// trigger) its show, while the service locks the show first. Nothing of an aborted
