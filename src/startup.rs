@@ -18,7 +18,7 @@ use crate::dev_pg::DevPostgres;
 use crate::feed::{Feed, FeedSettings};
 use crate::http::{self, AppState};
 use crate::observability::{self, Metrics};
-use crate::shutdown::{self, Shutdown};
+use crate::shutdown::Shutdown;
 
 /// How long open requests may take to finish after streams were closed.
 const DRAIN_LIMIT: Duration = Duration::from_secs(10);
@@ -77,13 +77,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     raise_fd_limit();
     let app = Application::build(config).await?;
     app.print_banner();
-    let shutdown = app.shutdown();
-    let grace = app.state.config.shutdown_grace();
-    tokio::spawn(async move {
-        shutdown::signal().await;
-        tracing::info!(grace_secs = grace.as_secs(), "shutdown requested: draining");
-        shutdown.begin(grace);
-    });
+    // On the shutdown tokens' tracker: `run_until_stopped` waits for the watcher.
+    app.shutdown().on_signal(app.state.config.shutdown_grace());
     app.run_until_stopped().await
 }
 
@@ -306,6 +301,7 @@ impl Application {
             ..
         } = self;
         let shutdown = state.shutdown.clone();
+        let feed = state.feed.clone();
         let listener_task = tokio::spawn(crate::feed::listener::run(
             state.feed.clone(),
             pg_config,
@@ -335,6 +331,8 @@ impl Application {
         }
         shutdown.stop.cancel();
         let _ = listener_task.await;
+        feed.close().await;
+        shutdown.finish().await;
         drop(embedded);
         tracing::info!("stopped");
         Ok(())

@@ -46,8 +46,11 @@
 //!   a reader or catch-up still holding it finishes on the detached `Arc`.
 //! - A show's reader is started by a doorbell (or by the first subscriber, when a doorbell
 //!   rang before the cursor was known) if none runs. It loops while doorbells keep ringing
-//!   and ends, clearing `reading` under the guard, when none is pending or the show has no
-//!   subscribers left.
+//!   and ends, clearing `reading` under the guard, when none is pending, the show has no
+//!   subscribers left, or the feed closes. Readers run on the feed's `TaskTracker`, never
+//!   detached: at shutdown `startup` calls [`Feed::close`] after the server and the
+//!   listener have stopped, which cancels the readers' token, closes the tracker and waits
+//!   for them (bounded).
 //! - A [`Subscription`] is made by [`Feed::subscribe`], started once
 //!   ([`Subscription::start`]), then polled ([`Subscription::next`]); dropping it
 //!   unsubscribes.
@@ -61,6 +64,9 @@ mod subscription;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::db::{Db, DbError};
 use crate::domain::ShowId;
@@ -94,7 +100,15 @@ struct Inner {
     db: Db,
     metrics: Arc<Metrics>,
     settings: FeedSettings,
+    /// Every per-show reader task. Spawned onto by `reader`, closed and waited for by
+    /// [`Feed::close`], so no reader outlives the service.
+    readers: TaskTracker,
+    /// Cancelled by [`Feed::close`]: readers stop at their next query or retry sleep.
+    stopping: CancellationToken,
 }
+
+/// How long [`Feed::close`] waits for the readers before it gives up on them.
+const CLOSE_LIMIT: Duration = Duration::from_secs(5);
 
 /// Why a subscriber cannot go on.
 #[derive(Debug, thiserror::Error)]
@@ -125,6 +139,8 @@ impl Feed {
                 db,
                 metrics,
                 settings,
+                readers: TaskTracker::new(),
+                stopping: CancellationToken::new(),
             }),
         }
     }
@@ -163,6 +179,22 @@ impl Feed {
     pub fn repair_all(&self) {
         for ch in self.inner.hub.channels() {
             self.mark_dirty(&ch);
+        }
+    }
+
+    /// Stops the per-show readers and waits for them, at most `CLOSE_LIMIT`; after the
+    /// server has stopped, when no subscriber is left. Doorbells after this start no read.
+    pub async fn close(&self) {
+        self.inner.stopping.cancel();
+        self.inner.readers.close();
+        if tokio::time::timeout(CLOSE_LIMIT, self.inner.readers.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                left = self.inner.readers.len(),
+                "feed readers still running after the close limit; leaving them"
+            );
         }
     }
 }

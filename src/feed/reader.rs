@@ -46,11 +46,15 @@ impl Feed {
         self.start_reader_if_due(ch, state);
     }
 
-    /// Starts the show's reader when a doorbell is pending, none runs, and the channel
-    /// knows where to read from. Takes the state's guard so the check and the start are
-    /// one step for concurrent callers.
+    /// Starts the show's reader when a doorbell is pending, none runs, the channel knows
+    /// where to read from, and the feed is not closing. Takes the state's guard so the
+    /// check and the start are one step for concurrent callers.
     fn start_reader_if_due(&self, ch: &Arc<ShowChannel>, mut state: MutexGuard<'_, ChannelState>) {
-        if state.dirty && !state.reading && state.cursor.is_some() {
+        if state.dirty
+            && !state.reading
+            && state.cursor.is_some()
+            && !self.inner.stopping.is_cancelled()
+        {
             state.reading = true;
             drop(state);
             self.spawn_reader(ch.clone());
@@ -59,15 +63,17 @@ impl Feed {
 
     /// The show's reader: reads everything after the cursor, broadcasts it, and repeats
     /// while doorbells rang meanwhile. One per show at a time: doorbells that ring during
-    /// a read are served by the next single read.
+    /// a read are served by the next single read. Tracked by `Inner::readers`; it ends
+    /// when no doorbell is pending, the show has no subscribers, or the feed closes.
     fn spawn_reader(&self, ch: Arc<ShowChannel>) {
         let feed = self.clone();
-        tokio::spawn(async move {
+        self.inner.readers.spawn(async move {
+            let stopping = &feed.inner.stopping;
             let mut failures = 0u32;
             loop {
                 let after = {
                     let mut state = ch.state();
-                    if !state.dirty || ch.subscribers() == 0 {
+                    if !state.dirty || ch.subscribers() == 0 || stopping.is_cancelled() {
                         state.reading = false;
                         return;
                     }
@@ -75,7 +81,12 @@ impl Feed {
                     state.cursor.unwrap_or(0)
                 };
                 let started = Instant::now();
-                match feed.inner.db.changes_after(ch.show, after, PAGE).await {
+                let read = tokio::select! {
+                    read = feed.inner.db.changes_after(ch.show, after, PAGE) => read,
+                    // Closing: the rows are left unread, as after the last subscriber left.
+                    _ = stopping.cancelled() => continue,
+                };
+                match read {
                     Ok(page) => {
                         failures = 0;
                         feed.inner.metrics.fetch_queries.record(started.elapsed());
@@ -90,10 +101,11 @@ impl Feed {
                         failures += 1;
                         tracing::warn!(show_id = %ch.show, error = %e, "reading show_changes failed; retrying");
                         ch.state().dirty = true;
-                        tokio::time::sleep(Duration::from_millis(
-                            100 * u64::from(failures.min(20)),
-                        ))
-                        .await;
+                        let backoff = Duration::from_millis(100 * u64::from(failures.min(20)));
+                        tokio::select! {
+                            _ = tokio::time::sleep(backoff) => {}
+                            _ = stopping.cancelled() => {}
+                        }
                     }
                 }
             }
