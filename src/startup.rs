@@ -111,6 +111,7 @@ impl Application {
             ..
         } = self;
         let shutdown = state.shutdown.clone();
+        let feed = state.feed.clone();
         let listener_task = tokio::spawn(crate::feed::listener::run(
             state.feed.clone(),
             pg_config,
@@ -140,6 +141,8 @@ impl Application {
         }
         shutdown.stop.cancel();
         let _ = listener_task.await;
+        feed.close().await;
+        shutdown.finish().await;
         drop(embedded);
         tracing::info!("stopped");
         Ok(())

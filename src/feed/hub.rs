@@ -190,3 +190,140 @@ impl ShowChannel {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use tokio::sync::broadcast::error::TryRecvError;
+    use uuid::Uuid;
+
+    use super::*;
+
+    /// The smallest sizes `Hub::new` allows.
+    const SMALL: usize = 16;
+
+    fn show() -> ShowId {
+        ShowId(Uuid::new_v4())
+    }
+
+    /// Frames with the given seqs, in order.
+    fn frames(seqs: std::ops::RangeInclusive<i64>) -> Vec<Arc<Frame>> {
+        seqs.map(|seq| Arc::new(Frame::new(seq, "comment.created", "{}")))
+            .collect()
+    }
+
+    fn seqs(frames: &[Arc<Frame>]) -> Vec<i64> {
+        frames.iter().map(|f| f.seq).collect()
+    }
+
+    fn range(seqs: std::ops::RangeInclusive<i64>) -> Vec<i64> {
+        seqs.collect()
+    }
+
+    /// Every frame the receiver holds now, by seq; stops at the first error.
+    fn received(rx: &mut broadcast::Receiver<Arc<Frame>>) -> Vec<i64> {
+        let mut got = Vec::new();
+        while let Ok(frame) = rx.try_recv() {
+            got.push(frame.seq);
+        }
+        got
+    }
+
+    #[test]
+    fn a_ring_wrapped_by_more_frames_than_it_holds_keeps_exactly_the_newest() {
+        let hub = Hub::new(SMALL, SMALL);
+        let (ch, _rx) = hub.subscribe(show());
+        ch.publish(frames(1..=40));
+        assert_eq!(ch.cursor(), Some(40));
+        // 25..=40 is the ring's whole content: asking from just before its oldest frame
+        // gives all of it, no more, no less.
+        let kept = ch
+            .ring_after(24)
+            .expect("the ring answers from its oldest - 1");
+        assert_eq!(seqs(&kept), range(25..=40));
+        assert_eq!(kept.len(), SMALL);
+    }
+
+    #[test]
+    fn a_backfill_from_before_the_ring_is_left_to_the_log_instead_of_skipping_the_lost_frames() {
+        let hub = Hub::new(SMALL, SMALL);
+        let (ch, _rx) = hub.subscribe(show());
+        ch.publish(frames(1..=40));
+        // Frame 24 fell out of the ring: answering from 23 would silently skip it.
+        assert!(ch.ring_after(23).is_none());
+        assert!(ch.ring_after(0).is_none());
+    }
+
+    #[test]
+    fn a_backfill_from_the_newest_seq_is_empty_and_from_beyond_it_is_left_to_the_log() {
+        let hub = Hub::new(SMALL, SMALL);
+        let (ch, _rx) = hub.subscribe(show());
+        ch.publish(frames(1..=10));
+        assert_eq!(ch.ring_after(10).map(|f| seqs(&f)), Some(Vec::new()));
+        // A position the channel has not reached (another node's, or not yet read).
+        assert!(ch.ring_after(11).is_none());
+    }
+
+    #[test]
+    fn a_backfill_from_just_before_the_oldest_frame_gives_every_frame() {
+        let hub = Hub::new(SMALL, SMALL);
+        let (ch, _rx) = hub.subscribe(show());
+        ch.publish(frames(1..=10));
+        assert_eq!(ch.ring_after(0).map(|f| seqs(&f)), Some(range(1..=10)));
+    }
+
+    #[test]
+    fn a_backfill_from_the_middle_gives_exactly_the_tail_in_order() {
+        let hub = Hub::new(SMALL, SMALL);
+        let (ch, _rx) = hub.subscribe(show());
+        ch.publish(frames(1..=10));
+        assert_eq!(ch.ring_after(4).map(|f| seqs(&f)), Some(range(5..=10)));
+        assert_eq!(ch.ring_after(9).map(|f| seqs(&f)), Some(vec![10]));
+    }
+
+    #[test]
+    fn a_channel_knows_no_position_before_its_first_frame_so_every_backfill_asks_the_log() {
+        let hub = Hub::new(SMALL, SMALL);
+        let (ch, _rx) = hub.subscribe(show());
+        assert_eq!(ch.cursor(), None);
+        assert!(ch.ring_after(0).is_none());
+    }
+
+    #[test]
+    fn publishing_after_the_last_subscriber_left_does_not_panic_and_receivers_then_see_the_end() {
+        let hub = Hub::new(SMALL, SMALL);
+        let id = show();
+        let (ch, mut rx) = hub.subscribe(id);
+        ch.publish(frames(1..=3));
+        hub.unsubscribe(id);
+        assert!(hub.get(id).is_none(), "the last subscriber closes the show");
+        // A reader still holding the channel finishes its page.
+        ch.publish(frames(4..=5));
+        assert_eq!(ch.cursor(), Some(5));
+        // The channel is gone with its last holder: the receiver gets what was sent, then
+        // the end, rather than waiting forever.
+        drop(ch);
+        assert_eq!(received(&mut rx), range(1..=5));
+        assert_eq!(rx.try_recv().err(), Some(TryRecvError::Closed));
+        // A new subscriber starts a new channel, with none of the old one's state.
+        let (again, _rx) = hub.subscribe(id);
+        assert_eq!(again.cursor(), None);
+    }
+
+    #[test]
+    fn a_receiver_that_falls_behind_the_broadcast_buffer_is_told_how_far_and_the_ring_fills_the_hole(
+    ) {
+        let ring = 4 * SMALL;
+        let hub = Hub::new(SMALL, ring);
+        let (ch, mut rx) = hub.subscribe(show());
+        ch.publish(frames(1..=3));
+        assert_eq!(received(&mut rx), range(1..=3));
+        // 20 more frames into a 16-frame buffer: the 4 oldest are overwritten unread.
+        ch.publish(frames(4..=23));
+        assert_eq!(rx.try_recv().err(), Some(TryRecvError::Lagged(4)));
+        // The receiver resumes after the hole, which a subscription must not accept as
+        // the next frame...
+        assert_eq!(received(&mut rx), range(8..=23));
+        // ...and repairs from its last seq: the ring has exactly what it missed.
+        assert_eq!(ch.ring_after(3).map(|f| seqs(&f)), Some(range(4..=23)));
+    }
+}

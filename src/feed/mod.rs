@@ -7,23 +7,72 @@
 //! `show_changes`. Broadcast frames at or below `last` are skipped. So a subscriber
 //! sends each seq exactly once, in order, whatever the races between subscribing,
 //! snapshots, the reader, lagging and listener reconnects.
+//!
+//! - [`listener`]: the one LISTEN connection; turns notifications into doorbells.
+//! - `reader`: the per-show reader task (fetch after the cursor, publish) and catch-up.
+//! - [`hub`]: per show, the broadcast channel, the ring of recent frames, the cursor.
+//! - `subscription`: [`Subscription`] and [`Next`]: where a subscriber starts, what it
+//!   sends next.
+//! - [`frame`]: a change encoded once as SSE bytes shared by every subscriber.
+//!
+//! # Concurrency model
+//!
+//! Nothing here holds a std lock across an `.await`, and the std locks are never nested.
+//!
+//! - `Hub::shows` (std mutex): the map show -> [`hub::ShowChannel`]. The first
+//!   `subscribe` of a show inserts its channel, the last `unsubscribe` removes it; the
+//!   listener's doorbells ([`Feed::notified`], [`Feed::repair_all`]) only look up.
+//! - `ShowChannel::state` (std mutex): the ring, the cursor (highest seq broadcast), `dirty`
+//!   (a doorbell rang since the reader last started a read) and `reading` (a reader task
+//!   runs). Doorbells set `dirty`; the first subscriber sets the cursor; the reader
+//!   advances it in `publish`; catch-up extends the ring backwards. Checking "is a reader
+//!   due" and setting `reading` happen under one guard, so at most one reader runs per
+//!   show.
+//! - `ShowChannel::tx` (broadcast): sender, the show's reader only, and it sends under the
+//!   state guard, so frames go out in seq order and the ring and the broadcast agree.
+//!   Receivers: one per [`Subscription`]. A receiver that falls `buffer` frames behind is
+//!   told `Lagged` and repairs from the ring or the log. The sender lives in the channel,
+//!   which every subscription holds, so a live receiver never sees `Closed`.
+//! - `ShowChannel::backfill` (async mutex): single flight for catch-up queries; concurrent
+//!   resumes of one show wait for one query, then read the ring it filled.
+//! - `ShowChannel::snapshot` (async mutex): single flight and reuse of the `initial` frame.
+//! - The listener's connection task calls [`Feed::notified`] for each notification; that
+//!   never blocks, so Postgres's notification queue drains as fast as it fills.
+//!
+//! # Lifecycle
+//!
+//! - The listener task is spawned by `startup` and ends when the `stop` token is cancelled.
+//! - A show's channel is created by its first subscriber and leaves the hub with its last;
+//!   a reader or catch-up still holding it finishes on the detached `Arc`.
+//! - A show's reader is started by a doorbell (or by the first subscriber, when a doorbell
+//!   rang before the cursor was known) if none runs. It loops while doorbells keep ringing
+//!   and ends, clearing `reading` under the guard, when none is pending, the show has no
+//!   subscribers left, or the feed closes. Readers run on the feed's `TaskTracker`, never
+//!   detached: at shutdown `startup` calls [`Feed::close`] after the server and the
+//!   listener have stopped, which cancels the readers' token, closes the tracker and waits
+//!   for them (bounded).
+//! - A [`Subscription`] is made by [`Feed::subscribe`], started once
+//!   ([`Subscription::start`]), then polled ([`Subscription::next`]); dropping it
+//!   unsubscribes.
 
 pub mod frame;
 pub mod hub;
 pub mod listener;
+mod reader;
+mod subscription;
 
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::{Arc, MutexGuard};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
-use tokio::sync::broadcast::error::{RecvError, TryRecvError};
-use tokio::sync::broadcast::Receiver;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::db::{Db, DbError};
 use crate::domain::ShowId;
 use crate::observability::Metrics;
-use frame::Frame;
-use hub::{ChannelState, Hub, ShowChannel};
+use hub::Hub;
+pub use subscription::{Next, Subscription};
 
 /// How the feed is tuned (from `Config`).
 #[derive(Debug, Clone)]
@@ -51,13 +100,23 @@ struct Inner {
     db: Db,
     metrics: Arc<Metrics>,
     settings: FeedSettings,
+    /// Every per-show reader task. Spawned onto by `reader`, closed and waited for by
+    /// [`Feed::close`], so no reader outlives the service.
+    readers: TaskTracker,
+    /// Cancelled by [`Feed::close`]: readers stop at their next query or retry sleep.
+    stopping: CancellationToken,
 }
+
+/// How long [`Feed::close`] waits for the readers before it gives up on them.
+const CLOSE_LIMIT: Duration = Duration::from_secs(5);
 
 /// Why a subscriber cannot go on.
 #[derive(Debug, thiserror::Error)]
 pub enum FeedError {
+    /// The show does not exist.
     #[error("show not found")]
     NotFound,
+    /// Reading the show's snapshot or its changes failed.
     #[error(transparent)]
     Db(DbError),
 }
@@ -71,23 +130,8 @@ impl From<DbError> for FeedError {
     }
 }
 
-/// What a subscriber sends next.
-pub enum Next {
-    /// Changes in seq order, each exactly once.
-    Frames(Vec<Arc<Frame>>),
-    /// A fresh `initial` that replaces the client's state (its position could not be
-    /// replayed: too far behind, or changes were pruned).
-    Initial(Arc<Frame>),
-}
-
-/// Result of a catch-up read.
-enum CatchUp {
-    Frames(Vec<Arc<Frame>>),
-    /// The position cannot be replayed; send a fresh snapshot.
-    Unreplayable,
-}
-
 impl Feed {
+    /// A feed with no subscribers yet; doorbells come from [`listener::run`].
     pub fn new(db: Db, metrics: Arc<Metrics>, settings: FeedSettings) -> Self {
         Feed {
             inner: Arc::new(Inner {
@@ -95,10 +139,13 @@ impl Feed {
                 db,
                 metrics,
                 settings,
+                readers: TaskTracker::new(),
+                stopping: CancellationToken::new(),
             }),
         }
     }
 
+    /// The process's metrics, which the feed's counters are part of.
     pub fn metrics(&self) -> &Metrics {
         &self.inner.metrics
     }
@@ -135,272 +182,19 @@ impl Feed {
         }
     }
 
-    fn mark_dirty(&self, ch: &Arc<ShowChannel>) {
-        let mut state = ch.state();
-        state.dirty = true;
-        self.start_reader_if_due(ch, state);
-    }
-
-    /// Records a subscriber's starting position: the first one gives the channel its
-    /// cursor, and a doorbell that rang before that is served now.
-    fn note_position(&self, ch: &Arc<ShowChannel>, seq: i64) {
-        let mut state = ch.state();
-        state.cursor.get_or_insert(seq);
-        self.start_reader_if_due(ch, state);
-    }
-
-    /// Starts the show's reader when a doorbell is pending, none runs, and the channel
-    /// knows where to read from. Takes the state's guard so the check and the start are
-    /// one step for concurrent callers.
-    fn start_reader_if_due(&self, ch: &Arc<ShowChannel>, mut state: MutexGuard<'_, ChannelState>) {
-        if state.dirty && !state.reading && state.cursor.is_some() {
-            state.reading = true;
-            drop(state);
-            self.spawn_reader(ch.clone());
-        }
-    }
-
-    /// The show's reader: reads everything after the cursor, broadcasts it, and repeats
-    /// while doorbells rang meanwhile. One per show at a time: doorbells that ring during
-    /// a read are served by the next single read.
-    fn spawn_reader(&self, ch: Arc<ShowChannel>) {
-        let feed = self.clone();
-        tokio::spawn(async move {
-            const PAGE: i64 = 1000;
-            let mut failures = 0u32;
-            loop {
-                let after = {
-                    let mut state = ch.state();
-                    if !state.dirty || ch.subscribers() == 0 {
-                        state.reading = false;
-                        return;
-                    }
-                    state.dirty = false;
-                    state.cursor.unwrap_or(0)
-                };
-                let started = Instant::now();
-                match feed.inner.db.changes_after(ch.show, after, PAGE).await {
-                    Ok(page) => {
-                        failures = 0;
-                        feed.inner.metrics.fetch_queries.record(started.elapsed());
-                        let more = page.changes.len() as i64 == PAGE;
-                        let frames = page.changes.iter().map(encode).collect();
-                        ch.publish(frames);
-                        if more {
-                            ch.state().dirty = true;
-                        }
-                    }
-                    Err(e) => {
-                        failures += 1;
-                        tracing::warn!(show_id = %ch.show, error = %e, "reading show_changes failed; retrying");
-                        ch.state().dirty = true;
-                        tokio::time::sleep(Duration::from_millis(
-                            100 * u64::from(failures.min(20)),
-                        ))
-                        .await;
-                    }
-                }
-            }
-        });
-    }
-
-    /// Changes after `after` for a subscriber: from the ring, else one shared catch-up
-    /// query per show that also extends the ring.
-    async fn catch_up(&self, ch: &Arc<ShowChannel>, after: i64) -> Result<CatchUp, FeedError> {
-        let from_ring = |frames| {
-            self.inner.metrics.catchups_from_ring.fetch_add(1, Relaxed);
-            Ok(CatchUp::Frames(frames))
-        };
-        if let Some(frames) = ch.ring_after(after) {
-            return from_ring(frames);
-        }
-        let _single_flight = ch.backfill.lock().await;
-        if let Some(frames) = ch.ring_after(after) {
-            return from_ring(frames);
-        }
-        let settings = &self.inner.settings;
-        if ch
-            .cursor()
-            .is_some_and(|c| c - after > settings.replay_limit)
+    /// Stops the per-show readers and waits for them, at most `CLOSE_LIMIT`; after the
+    /// server has stopped, when no subscriber is left. Doorbells after this start no read.
+    pub async fn close(&self) {
+        self.inner.stopping.cancel();
+        self.inner.readers.close();
+        if tokio::time::timeout(CLOSE_LIMIT, self.inner.readers.wait())
+            .await
+            .is_err()
         {
-            return Ok(CatchUp::Unreplayable);
+            tracing::warn!(
+                left = self.inner.readers.len(),
+                "feed readers still running after the close limit; leaving them"
+            );
         }
-        // Read a little further back than asked: in a reconnect storm the clients' positions
-        // differ by a few changes, and one query that fills the ring then serves them all.
-        let read_ahead = (settings.ring_size / 4) as i64;
-        let from = (after - read_ahead).max(0);
-        let started = Instant::now();
-        let page = self
-            .inner
-            .db
-            .changes_after(ch.show, from, settings.ring_size as i64)
-            .await?;
-        self.inner.metrics.catchup_queries.record(started.elapsed());
-        let covers_after = match page.changes.iter().find(|c| c.seq > after) {
-            Some(next) => next.seq == after + 1,
-            None => after == page.last_seq || page.changes.last().is_some_and(|c| c.seq == after),
-        };
-        if after > page.last_seq || !covers_after || page.last_seq - after > settings.replay_limit {
-            return Ok(CatchUp::Unreplayable);
-        }
-        let frames: Vec<Arc<Frame>> = page.changes.iter().map(encode).collect();
-        ch.store_backfill(from, &frames);
-        // Rows beyond the cursor (a full page, or doorbells not yet served) are the
-        // reader's to broadcast: make sure it runs.
-        if ch.cursor().is_some_and(|c| c < page.last_seq) {
-            self.mark_dirty(ch);
-        }
-        let frames = frames.into_iter().filter(|f| f.seq > after).collect();
-        Ok(CatchUp::Frames(frames))
-    }
-
-    /// The `initial` frame for a show: one query shared by everyone who asks meanwhile,
-    /// and reused for `snapshot_reuse` (subscribers then catch up from its seq).
-    async fn snapshot(&self, ch: &Arc<ShowChannel>) -> Result<Arc<Frame>, FeedError> {
-        let mut slot = ch.snapshot.lock().await;
-        if let Some((taken, frame)) = slot.as_ref() {
-            // Still current (nothing broadcast since), or young enough: subscribers catch
-            // up from its seq through the ring either way.
-            let current = ch.cursor() == Some(frame.seq);
-            if current || taken.elapsed() < self.inner.settings.snapshot_reuse {
-                self.inner.metrics.snapshots_shared.fetch_add(1, Relaxed);
-                return Ok(frame.clone());
-            }
-        }
-        let started = Instant::now();
-        let snap = self
-            .inner
-            .db
-            .snapshot(ch.show, self.inner.settings.snapshot_comments)
-            .await?;
-        self.inner
-            .metrics
-            .snapshot_queries
-            .record(started.elapsed());
-        let frame = Arc::new(Frame::new(snap.seq, "initial", &snap.body));
-        *slot = Some((Instant::now(), frame.clone()));
-        Ok(frame)
-    }
-}
-
-fn encode(row: &crate::db::show_changes::ChangeRow) -> Arc<Frame> {
-    Arc::new(Frame::new(row.seq, &row.event, &row.body))
-}
-
-/// One subscriber (an SSE stream or a long-poll). Dropping it unsubscribes at once.
-pub struct Subscription {
-    feed: Feed,
-    ch: Arc<ShowChannel>,
-    /// This subscriber's view of the show's broadcast; see `ShowChannel::tx`.
-    rx: Receiver<Arc<Frame>>,
-    /// Seq of the last change this subscriber sent (or its snapshot's seq).
-    last: i64,
-}
-
-impl Subscription {
-    /// The first frames: the changes after `resume` if it can be replayed exactly, else a
-    /// fresh `initial`. Fails only for an unknown show or a database error.
-    pub async fn start(&mut self, resume: Option<i64>) -> Result<Next, FeedError> {
-        if let Some(after) = resume.filter(|n| *n >= 0) {
-            if let CatchUp::Frames(frames) = self.feed.catch_up(&self.ch, after).await? {
-                self.last = frames.last().map_or(after, |f| f.seq);
-                self.feed.note_position(&self.ch, self.last);
-                return Ok(Next::Frames(frames));
-            }
-        }
-        self.fresh().await
-    }
-
-    async fn fresh(&mut self) -> Result<Next, FeedError> {
-        let frame = self.feed.snapshot(&self.ch).await?;
-        self.last = frame.seq;
-        self.feed.note_position(&self.ch, frame.seq);
-        Ok(Next::Initial(frame))
-    }
-
-    /// Seq of the last change sent.
-    pub fn last(&self) -> i64 {
-        self.last
-    }
-
-    pub fn show(&self) -> ShowId {
-        self.ch.show
-    }
-
-    /// Waits for the next changes after `last` and returns them in order, repairing any
-    /// hole (a race with the reader, a lag) from the ring or the log.
-    pub async fn next(&mut self) -> Result<Next, FeedError> {
-        let mut frames = Vec::new();
-        loop {
-            // What is already queued goes out together, in one write.
-            self.drain(&mut frames);
-            if !frames.is_empty() {
-                return Ok(Next::Frames(frames));
-            }
-            // The channel has broadcast past us without our receiving it (we subscribed
-            // before our snapshot's seq was reached, lagged, or saw a hole): repair.
-            if self.ch.cursor().is_some_and(|c| c > self.last) {
-                // Boxed: the repair path's futures (pool, query) are large, and inline
-                // they would sit in every idle subscriber's stream state.
-                match Box::pin(self.feed.catch_up(&self.ch, self.last)).await? {
-                    CatchUp::Frames(caught) => {
-                        frames.extend(caught.into_iter().filter(|f| f.seq > self.last));
-                        if let Some(f) = frames.last() {
-                            self.last = f.seq;
-                            self.feed.metrics().gap_repairs.fetch_add(1, Relaxed);
-                            return Ok(Next::Frames(frames));
-                        }
-                    }
-                    CatchUp::Unreplayable => return Box::pin(self.fresh()).await,
-                }
-            }
-            match self.rx.recv().await {
-                Ok(frame) => {
-                    self.accept(frame, &mut frames);
-                }
-                Err(RecvError::Lagged(_)) => {
-                    self.feed.metrics().lagged_subscribers.fetch_add(1, Relaxed);
-                }
-                Err(RecvError::Closed) => {
-                    // The sender lives in the channel this subscription holds; not reached.
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-            }
-        }
-    }
-
-    /// Takes a broadcast frame if it is the next one; false on a hole.
-    fn accept(&mut self, frame: Arc<Frame>, frames: &mut Vec<Arc<Frame>>) -> bool {
-        if frame.seq == self.last + 1 {
-            self.last = frame.seq;
-            frames.push(frame);
-            true
-        } else {
-            // At or below `last`: already sent from the ring or a catch-up.
-            frame.seq <= self.last
-        }
-    }
-
-    fn drain(&mut self, frames: &mut Vec<Arc<Frame>>) {
-        while frames.len() < 256 {
-            match self.rx.try_recv() {
-                Ok(frame) => {
-                    if !self.accept(frame, frames) {
-                        break;
-                    }
-                }
-                Err(TryRecvError::Lagged(_)) => {
-                    self.feed.metrics().lagged_subscribers.fetch_add(1, Relaxed);
-                }
-                Err(TryRecvError::Empty | TryRecvError::Closed) => break,
-            }
-        }
-    }
-}
-
-impl Drop for Subscription {
-    fn drop(&mut self) {
-        self.feed.inner.hub.unsubscribe(self.ch.show);
-        self.feed.inner.metrics.subscribers.fetch_sub(1, Relaxed);
     }
 }
