@@ -9,6 +9,7 @@ use axum::routing::get;
 use axum::Router;
 
 use super::AppState;
+use crate::observability::metrics::{PoolGauges, CONTENT_TYPE as METRICS_CONTENT_TYPE};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -37,22 +38,10 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let pool = state.db.pool_status();
-    let body = state.metrics.render(&[
-        (
-            "pool_size",
-            "Connections in the query pool.",
-            pool.size as f64,
-        ),
-        (
-            "pool_available",
-            "Idle connections in the query pool.",
-            pool.available as f64,
-        ),
-        (
-            "pool_waiting",
-            "Requests waiting for a pooled connection.",
-            pool.waiting as f64,
-        ),
-    ]);
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
+    let body = state.metrics.render(PoolGauges {
+        size: pool.size,
+        available: pool.available,
+        waiting: pool.waiting,
+    });
+    ([(header::CONTENT_TYPE, METRICS_CONTENT_TYPE)], body)
 }

@@ -1,192 +1,421 @@
-//! Counters and gauges for `/metrics`, in the Prometheus text format.
+//! Counters and gauges for `/metrics`, encoded by `prometheus-client` in the Prometheus
+//! text format (0.0.4).
 //!
-//! Plain atomics rather than a metrics registry: the hot path (one increment per batch of
-//! frames) stays a single relaxed add, and the set is small and fixed.
+//! Each field is a `prometheus-client` metric: a handle on one shared atomic. Call sites
+//! keep the plain atomic API (`fetch_add(1, Relaxed)`, `store`, `load`) through `Deref`, so
+//! the hot path (one increment per batch of frames) stays a single relaxed add. A scrape
+//! registers clones of those handles into a fresh [`Registry`] (a few pointer copies) next to
+//! the pool gauges read for it, and lets the crate write the text: names, `# HELP`/`# TYPE`
+//! lines, label escaping and number formatting are its job, not ours.
+//!
+//! Names are registered without `_total`: the encoder appends it to counters, so the exposed
+//! names (`showfeed_notifications_total`, ...) are the ones dashboards already use.
 
-use std::fmt::Write;
+use std::ops::Deref;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
 use std::time::Duration;
 
-/// A query kind's count and total time.
+use prometheus_client::encoding::{prometheus_text, EncodeMetric, MetricEncoder};
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::metrics::{counter, gauge, MetricType, TypedMetric};
+use prometheus_client::registry::Registry;
+
+/// The `Content-Type` of [`Metrics::render`]'s output.
+pub const CONTENT_TYPE: &str = prometheus_text::CONTENT_TYPE;
+
+/// Prefix of every exposed name.
+const PREFIX: &str = "showfeed";
+
+/// A counter. Derefs to its atomic: `fetch_add(n, Relaxed)` counts.
+#[derive(Debug, Clone, Default)]
+pub struct Counter(counter::Counter<u64, AtomicU64>);
+
+impl Deref for Counter {
+    type Target = AtomicU64;
+
+    fn deref(&self) -> &AtomicU64 {
+        self.0.inner()
+    }
+}
+
+/// A gauge of whole numbers. Derefs to its atomic: `fetch_add`/`fetch_sub`/`store`.
+#[derive(Debug, Clone, Default)]
+pub struct Gauge(gauge::Gauge<i64, AtomicI64>);
+
+impl Deref for Gauge {
+    type Target = AtomicI64;
+
+    fn deref(&self) -> &AtomicI64 {
+        self.0.inner()
+    }
+}
+
+/// A yes/no gauge, exposed as 1 or 0. Derefs to its `AtomicBool`.
+#[derive(Debug, Clone, Default)]
+pub struct Flag(Arc<AtomicBool>);
+
+impl Deref for Flag {
+    type Target = AtomicBool;
+
+    fn deref(&self) -> &AtomicBool {
+        &self.0
+    }
+}
+
+impl TypedMetric for Flag {
+    const TYPE: MetricType = MetricType::Gauge;
+}
+
+impl EncodeMetric for Flag {
+    fn encode(&self, mut encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
+        encoder.encode_gauge(&i64::from(self.load(Relaxed)))
+    }
+
+    fn metric_type(&self) -> MetricType {
+        Self::TYPE
+    }
+}
+
+/// A fraction stored in parts per million (an integer `store`), exposed as 0..1.
+/// Derefs to the `AtomicU64` holding the ppm.
+#[derive(Debug, Clone, Default)]
+pub struct Ppm(Arc<AtomicU64>);
+
+impl Deref for Ppm {
+    type Target = AtomicU64;
+
+    fn deref(&self) -> &AtomicU64 {
+        &self.0
+    }
+}
+
+impl TypedMetric for Ppm {
+    const TYPE: MetricType = MetricType::Gauge;
+}
+
+impl EncodeMetric for Ppm {
+    fn encode(&self, mut encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
+        encoder.encode_gauge(&(self.load(Relaxed) as f64 / 1e6))
+    }
+
+    fn metric_type(&self) -> MetricType {
+        Self::TYPE
+    }
+}
+
+/// A query kind's count and total time: `<name>_total` and `<name>_seconds_total`.
 #[derive(Debug, Default)]
 pub struct Timed {
-    count: AtomicU64,
-    micros: AtomicU64,
+    count: counter::Counter<u64, AtomicU64>,
+    seconds: counter::Counter<f64, AtomicU64>,
 }
 
 impl Timed {
+    /// Counts one query that took `elapsed`.
     pub fn record(&self, elapsed: Duration) {
-        self.count.fetch_add(1, Relaxed);
-        self.micros.fetch_add(elapsed.as_micros() as u64, Relaxed);
+        self.count.inc();
+        self.seconds.inc_by(elapsed.as_secs_f64());
     }
 
+    /// Queries recorded so far.
     pub fn count(&self) -> u64 {
-        self.count.load(Relaxed)
+        self.count.get()
     }
+
+    fn register(&self, registry: &mut Registry, name: &str, help: &str) {
+        registry.register(name, help, self.count.clone());
+        registry.register(
+            format!("{name}_seconds"),
+            "Time spent in those queries",
+            self.seconds.clone(),
+        );
+    }
+}
+
+/// HTTP responses by status class: one counter each for 1xx..5xx, always all five exposed,
+/// in that order, with the label `class`.
+#[derive(Debug, Clone, Default)]
+pub struct ByStatusClass([Counter; 5]);
+
+impl ByStatusClass {
+    const CLASSES: [&'static str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
+
+    /// Counts one response with `status` (below 100 counts as 1xx, above 599 as 5xx).
+    pub fn count(&self, status: u16) {
+        let class = (status / 100).clamp(1, 5) as usize - 1;
+        self.0[class].fetch_add(1, Relaxed);
+    }
+}
+
+impl TypedMetric for ByStatusClass {
+    const TYPE: MetricType = MetricType::Counter;
+}
+
+impl EncodeMetric for ByStatusClass {
+    fn encode(&self, mut encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
+        for (class, counter) in Self::CLASSES.iter().zip(&self.0) {
+            counter
+                .0
+                .encode(encoder.encode_family(&[("class", *class)])?)?;
+        }
+        Ok(())
+    }
+
+    fn metric_type(&self) -> MetricType {
+        Self::TYPE
+    }
+}
+
+/// The query pool's state at scrape time (deadpool's `Status`, without the dependency).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PoolGauges {
+    /// Connections in the pool, busy or idle.
+    pub size: usize,
+    /// Idle connections.
+    pub available: usize,
+    /// Requests waiting for a connection.
+    pub waiting: usize,
 }
 
 /// Everything this node counts. One per process, shared by `Arc`.
 #[derive(Debug, Default)]
 pub struct Metrics {
     /// Open SSE streams and long-polls on this node.
-    pub subscribers: AtomicI64,
-    pub notifications: AtomicU64,
+    pub subscribers: Gauge,
+    pub notifications: Counter,
     /// Notifications whose payload was not a show id (forged or foreign).
-    pub notifications_ignored: AtomicU64,
-    pub frames_sent: AtomicU64,
-    pub bytes_sent: AtomicU64,
+    pub notifications_ignored: Counter,
+    pub frames_sent: Counter,
+    pub bytes_sent: Counter,
     /// Subscribers that found a gap in their sequence and repaired it.
-    pub gap_repairs: AtomicU64,
-    pub listener_reconnects: AtomicU64,
-    pub listener_up: AtomicBool,
+    pub gap_repairs: Counter,
+    pub listener_reconnects: Counter,
+    pub listener_up: Flag,
     /// Subscribers that fell behind the broadcast buffer and were cut over to catch-up.
-    pub lagged_subscribers: AtomicU64,
+    pub lagged_subscribers: Counter,
     /// Resumes and gap repairs answered from the in-memory ring, with no query.
-    pub catchups_from_ring: AtomicU64,
+    pub catchups_from_ring: Counter,
     /// Snapshots answered by another request's query (single-flight).
-    pub snapshots_shared: AtomicU64,
+    pub snapshots_shared: Counter,
     pub snapshot_queries: Timed,
     pub catchup_queries: Timed,
     /// Reads of new changes after a notification (one per batch of notifications per show).
     pub fetch_queries: Timed,
     /// pg_notification_queue_usage() * 1e6, as last sampled.
-    pub notify_queue_usage_ppm: AtomicU64,
-    pub http_responses: [AtomicU64; 5],
+    pub notify_queue_usage_ppm: Ppm,
+    pub http_responses: ByStatusClass,
     /// Other nodes' listener sessions the watchdog terminated.
-    pub stuck_listeners_terminated: AtomicU64,
+    pub stuck_listeners_terminated: Counter,
 }
 
 impl Metrics {
+    /// Counts one HTTP response with `status`.
     pub fn count_response(&self, status: u16) {
-        let class = (status / 100).clamp(1, 5) as usize - 1;
-        self.http_responses[class].fetch_add(1, Relaxed);
+        self.http_responses.count(status);
     }
 
-    /// Renders every metric, with `extra` lines (pool gauges) appended.
-    pub fn render(&self, extra: &[(&str, &str, f64)]) -> String {
+    /// Renders every metric, then the pool gauges, in the Prometheus text format
+    /// ([`CONTENT_TYPE`]).
+    pub fn render(&self, pool: PoolGauges) -> String {
         let mut out = String::with_capacity(4096);
-        let mut metric = |name: &str, kind: &str, help: &str, value: f64| {
-            let _ = writeln!(out, "# HELP showfeed_{name} {help}");
-            let _ = writeln!(out, "# TYPE showfeed_{name} {kind}");
-            let _ = writeln!(out, "showfeed_{name} {value}");
-        };
-        let c = |a: &AtomicU64| a.load(Relaxed) as f64;
-        metric(
-            "subscribers",
-            "gauge",
-            "Open streams and long-polls on this node.",
-            self.subscribers.load(Relaxed) as f64,
-        );
-        metric(
-            "notifications_total",
-            "counter",
-            "NOTIFY doorbells received.",
-            c(&self.notifications),
-        );
-        metric(
-            "notifications_ignored_total",
-            "counter",
-            "Notifications whose payload was not a show id.",
-            c(&self.notifications_ignored),
-        );
-        metric(
-            "frames_sent_total",
-            "counter",
-            "SSE frames handed to subscribers.",
-            c(&self.frames_sent),
-        );
-        metric(
-            "bytes_sent_total",
-            "counter",
-            "SSE bytes handed to subscribers.",
-            c(&self.bytes_sent),
-        );
-        metric(
-            "gap_repairs_total",
-            "counter",
-            "Sequence gaps repaired for a subscriber.",
-            c(&self.gap_repairs),
-        );
-        metric(
-            "listener_reconnects_total",
-            "counter",
-            "Times the LISTEN connection was re-established.",
-            c(&self.listener_reconnects),
-        );
-        metric(
-            "listener_up",
-            "gauge",
-            "1 while the LISTEN connection is up and repaired.",
-            u8::from(self.listener_up.load(Relaxed)) as f64,
-        );
-        metric(
-            "lagged_subscribers_total",
-            "counter",
-            "Subscribers cut over to catch-up after falling behind.",
-            c(&self.lagged_subscribers),
-        );
-        metric(
-            "catchups_from_ring_total",
-            "counter",
-            "Resumes and gap repairs served from memory without a query.",
-            c(&self.catchups_from_ring),
-        );
-        metric(
-            "snapshots_shared_total",
-            "counter",
-            "Snapshots served from another request's query.",
-            c(&self.snapshots_shared),
-        );
-        metric(
-            "stuck_listeners_terminated_total",
-            "counter",
-            "Stuck listener sessions of other nodes terminated by the watchdog.",
-            c(&self.stuck_listeners_terminated),
-        );
-        metric(
-            "notify_queue_usage",
-            "gauge",
-            "pg_notification_queue_usage() (0..1) of the cluster.",
-            self.notify_queue_usage_ppm.load(Relaxed) as f64 / 1e6,
-        );
-        for (name, help, t) in [
-            (
-                "snapshot_queries",
-                "Snapshot queries run.",
-                &self.snapshot_queries,
-            ),
-            (
-                "catchup_queries",
-                "Catch-up queries run for resumes and gaps.",
-                &self.catchup_queries,
-            ),
-            (
-                "fetch_queries",
-                "Reads of new changes after notifications.",
-                &self.fetch_queries,
-            ),
-        ] {
-            metric(&format!("{name}_total"), "counter", help, t.count() as f64);
-            metric(
-                &format!("{name}_seconds_total"),
-                "counter",
-                "Time spent in those queries.",
-                t.micros.load(Relaxed) as f64 / 1e6,
-            );
-        }
-        for (i, n) in self.http_responses.iter().enumerate() {
-            let _ = writeln!(
-                out,
-                "showfeed_http_responses_total{{class=\"{}xx\"}} {}",
-                i + 1,
-                n.load(Relaxed)
-            );
-        }
-        for (name, help, value) in extra {
-            let _ = writeln!(out, "# HELP showfeed_{name} {help}");
-            let _ = writeln!(out, "# TYPE showfeed_{name} gauge");
-            let _ = writeln!(out, "showfeed_{name} {value}");
+        // Writing to a String fails only if a metric's encoder does, and ours never do.
+        if let Err(e) = prometheus_text::encode(&mut out, &self.registry(pool)) {
+            tracing::error!(error = %e, "encoding /metrics");
         }
         out
+    }
+
+    /// A registry holding handles on every metric (help texts get their final `.` from the
+    /// crate). The order here is the order of the output.
+    fn registry(&self, pool: PoolGauges) -> Registry {
+        let mut r = Registry::with_prefix(PREFIX);
+        r.register(
+            "subscribers",
+            "Open streams and long-polls on this node",
+            self.subscribers.0.clone(),
+        );
+        let counters = [
+            (
+                "notifications",
+                "NOTIFY doorbells received",
+                &self.notifications,
+            ),
+            (
+                "notifications_ignored",
+                "Notifications whose payload was not a show id",
+                &self.notifications_ignored,
+            ),
+            (
+                "frames_sent",
+                "SSE frames handed to subscribers",
+                &self.frames_sent,
+            ),
+            (
+                "bytes_sent",
+                "SSE bytes handed to subscribers",
+                &self.bytes_sent,
+            ),
+            (
+                "gap_repairs",
+                "Sequence gaps repaired for a subscriber",
+                &self.gap_repairs,
+            ),
+            (
+                "listener_reconnects",
+                "Times the LISTEN connection was re-established",
+                &self.listener_reconnects,
+            ),
+        ];
+        for (name, help, counter) in counters {
+            r.register(name, help, counter.0.clone());
+        }
+        r.register(
+            "listener_up",
+            "1 while the LISTEN connection is up and repaired",
+            self.listener_up.clone(),
+        );
+        let counters = [
+            (
+                "lagged_subscribers",
+                "Subscribers cut over to catch-up after falling behind",
+                &self.lagged_subscribers,
+            ),
+            (
+                "catchups_from_ring",
+                "Resumes and gap repairs served from memory without a query",
+                &self.catchups_from_ring,
+            ),
+            (
+                "snapshots_shared",
+                "Snapshots served from another request's query",
+                &self.snapshots_shared,
+            ),
+            (
+                "stuck_listeners_terminated",
+                "Stuck listener sessions of other nodes terminated by the watchdog",
+                &self.stuck_listeners_terminated,
+            ),
+        ];
+        for (name, help, counter) in counters {
+            r.register(name, help, counter.0.clone());
+        }
+        r.register(
+            "notify_queue_usage",
+            "pg_notification_queue_usage() (0..1) of the cluster",
+            self.notify_queue_usage_ppm.clone(),
+        );
+        self.snapshot_queries
+            .register(&mut r, "snapshot_queries", "Snapshot queries run");
+        self.catchup_queries.register(
+            &mut r,
+            "catchup_queries",
+            "Catch-up queries run for resumes and gaps",
+        );
+        self.fetch_queries.register(
+            &mut r,
+            "fetch_queries",
+            "Reads of new changes after notifications",
+        );
+        r.register(
+            "http_responses",
+            "HTTP responses by status class",
+            self.http_responses.clone(),
+        );
+        let gauges = [
+            ("pool_size", "Connections in the query pool", pool.size),
+            (
+                "pool_available",
+                "Idle connections in the query pool",
+                pool.available,
+            ),
+            (
+                "pool_waiting",
+                "Requests waiting for a pooled connection",
+                pool.waiting,
+            ),
+        ];
+        for (name, help, value) in gauges {
+            r.register(name, help, ConstGauge::new(value as i64));
+        }
+        r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample<'a>(text: &'a str, series: &str) -> &'a str {
+        text.lines()
+            .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+            .unwrap_or_else(|| panic!("{series} missing in:\n{text}"))
+    }
+
+    #[test]
+    fn counters_keep_their_total_names_in_help_type_and_sample() {
+        let m = Metrics::default();
+        m.notifications.fetch_add(3, Relaxed);
+        let text = m.render(PoolGauges::default());
+        assert!(text.contains(
+            "# HELP showfeed_notifications_total NOTIFY doorbells received.\n\
+             # TYPE showfeed_notifications_total counter\n\
+             showfeed_notifications_total 3\n"
+        ));
+    }
+
+    #[test]
+    fn gauges_flags_and_ratios_render_their_values() {
+        let m = Metrics::default();
+        m.subscribers.fetch_add(2, Relaxed);
+        m.subscribers.fetch_sub(1, Relaxed);
+        m.listener_up.store(true, Relaxed);
+        m.notify_queue_usage_ppm.store(250_000, Relaxed);
+        let text = m.render(PoolGauges {
+            size: 4,
+            available: 3,
+            waiting: 0,
+        });
+        assert_eq!(sample(&text, "showfeed_subscribers"), "1");
+        assert_eq!(sample(&text, "showfeed_listener_up"), "1");
+        assert_eq!(sample(&text, "showfeed_notify_queue_usage"), "0.25");
+        assert_eq!(sample(&text, "showfeed_pool_size"), "4");
+        assert_eq!(sample(&text, "showfeed_pool_available"), "3");
+        assert!(text.contains("# TYPE showfeed_listener_up gauge\n"));
+    }
+
+    #[test]
+    fn timed_queries_expose_a_count_and_seconds() {
+        let m = Metrics::default();
+        m.fetch_queries.record(Duration::from_millis(1500));
+        m.fetch_queries.record(Duration::from_millis(500));
+        let text = m.render(PoolGauges::default());
+        assert_eq!(m.fetch_queries.count(), 2);
+        assert_eq!(sample(&text, "showfeed_fetch_queries_total"), "2");
+        assert_eq!(sample(&text, "showfeed_fetch_queries_seconds_total"), "2.0");
+        assert!(text.contains("# TYPE showfeed_fetch_queries_seconds_total counter\n"));
+    }
+
+    #[test]
+    fn responses_are_counted_by_class_and_all_five_classes_are_shown_in_order() {
+        let m = Metrics::default();
+        for status in [200, 204, 404, 503, 42, 700] {
+            m.count_response(status);
+        }
+        let text = m.render(PoolGauges::default());
+        let series: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("showfeed_http_responses_total"))
+            .collect();
+        assert_eq!(
+            series,
+            [
+                r#"showfeed_http_responses_total{class="1xx"} 1"#,
+                r#"showfeed_http_responses_total{class="2xx"} 2"#,
+                r#"showfeed_http_responses_total{class="3xx"} 0"#,
+                r#"showfeed_http_responses_total{class="4xx"} 1"#,
+                r#"showfeed_http_responses_total{class="5xx"} 2"#,
+            ]
+        );
     }
 }

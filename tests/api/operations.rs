@@ -264,3 +264,68 @@ async fn prune_removes_old_changes_and_too_old_resumes_get_a_fresh_initial() {
     app.comment(show, "bob", "after the prune").await;
     assert_eq!(s.next().await.seq(), 6, "seq continues after a prune");
 }
+
+#[tokio::test]
+async fn metrics_exposes_every_name_with_its_type_in_the_prometheus_text_format() {
+    let app = spawn_app().await;
+    let response = app.api.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let content_type = response.headers()["content-type"].to_str().unwrap();
+    assert!(
+        content_type.starts_with("text/plain; version=0.0.4"),
+        "{content_type}"
+    );
+    let text = response.text().await.unwrap();
+    let counters = [
+        "notifications_total",
+        "notifications_ignored_total",
+        "frames_sent_total",
+        "bytes_sent_total",
+        "gap_repairs_total",
+        "listener_reconnects_total",
+        "lagged_subscribers_total",
+        "catchups_from_ring_total",
+        "snapshots_shared_total",
+        "stuck_listeners_terminated_total",
+        "snapshot_queries_total",
+        "snapshot_queries_seconds_total",
+        "catchup_queries_total",
+        "catchup_queries_seconds_total",
+        "fetch_queries_total",
+        "fetch_queries_seconds_total",
+    ];
+    let gauges = [
+        "subscribers",
+        "listener_up",
+        "notify_queue_usage",
+        "pool_size",
+        "pool_available",
+        "pool_waiting",
+    ];
+    let typed = counters
+        .iter()
+        .map(|n| (*n, "counter"))
+        .chain(gauges.iter().map(|n| (*n, "gauge")));
+    for (name, kind) in typed {
+        let name = format!("showfeed_{name}");
+        assert!(
+            text.lines().any(|l| l == format!("# TYPE {name} {kind}")),
+            "{name} is a {kind}:\n{text}"
+        );
+        let value = text
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("{name} has a sample:\n{text}"));
+        assert!(value.parse::<f64>().is_ok(), "{name} {value}");
+    }
+    assert!(text
+        .lines()
+        .any(|l| l == "# TYPE showfeed_http_responses_total counter"));
+    for class in ["1xx", "2xx", "3xx", "4xx", "5xx"] {
+        let series = format!("showfeed_http_responses_total{{class=\"{class}\"}} ");
+        assert!(
+            text.lines().any(|l| l.starts_with(&series)),
+            "{series}:\n{text}"
+        );
+    }
+}
