@@ -16,8 +16,6 @@
 //! - [`http`]: REST routes, the SSE stream, long-poll, health and metrics.
 //! - [`auth`]: JWTs and the `Auth` extractor.
 //! - [`observability`]: logs and metrics.
-#![warn(clippy::unwrap_used)]
-#![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod auth;
 pub mod cli;

@@ -1,4 +1,6 @@
 //! The one integration test binary (real Postgres, real HTTP on a socket, real SSE).
+// Helpers outside #[test] fns unwrap too: a failure there is the test failing.
+#![allow(clippy::unwrap_used)]
 
 // Shared toolboxes: each test file uses part of them.
 #[allow(dead_code)]

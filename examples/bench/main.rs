@@ -17,20 +17,17 @@
 //!    comments and 1,000 claims.
 //! 5. snapshot: `initial` latency of that show, one query per sample.
 //! 6. burst: 1,000 clients connecting to it at once (single-flight snapshot).
+//!
+//! Modules: `server` (the database and the server process, API and SQL calls), `sse` (the
+//! raw-socket SSE subscriber), `poll` (the polling client), `writer` (the load), `hist`
+//! (latency histogram), `procfs` (CPU and memory from /proc), `report` (the Markdown).
 
-#[path = "bench/hist.rs"]
 mod hist;
-#[path = "bench/poll.rs"]
 mod poll;
-#[path = "bench/procfs.rs"]
 mod procfs;
-#[path = "bench/report.rs"]
 mod report;
-#[path = "bench/server.rs"]
 mod server;
-#[path = "bench/sse.rs"]
 mod sse;
-#[path = "bench/writer.rs"]
 mod writer;
 
 use std::path::PathBuf;
