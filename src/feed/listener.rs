@@ -38,7 +38,9 @@ pub struct ListenerSettings {
     pub stale_after: Duration,
 }
 
-/// Exponential backoff with full jitter between reconnect attempts.
+/// Exponential backoff between reconnect attempts, with "equal" jitter (a delay drawn from
+/// the upper half of the cap): nodes cut off together do not reconnect together, yet none
+/// retries at once.
 struct Backoff {
     attempt: u32,
 }
