@@ -267,21 +267,30 @@ impl TestApp {
 /// Asserts the status and the contract's error shape `{"error": {"code", "message"}}`
 /// (and nothing else), and returns the body.
 pub async fn assert_error(response: reqwest::Response, status: u16) -> Value {
+    assert_error_for("the response", response, status).await
+}
+
+/// [`assert_error`] for one case of a table: every failure names `case`.
+pub async fn assert_error_for(case: &str, response: reqwest::Response, status: u16) -> Value {
     let got = response.status().as_u16();
     let text = response.text().await.unwrap();
-    assert_eq!(got, status, "status (body: {text})");
+    assert_eq!(got, status, "{case}: status (body: {text})");
     let body: Value = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("error body is not JSON ({e}): {text:?}"));
-    let object = body.as_object().expect("error body is an object");
-    assert_eq!(object.len(), 1, "only `error` at the top: {body}");
-    let error = body["error"].as_object().expect("`error` is an object");
+        .unwrap_or_else(|e| panic!("{case}: error body is not JSON ({e}): {text:?}"));
+    let object = body
+        .as_object()
+        .unwrap_or_else(|| panic!("{case}: error body is an object: {body}"));
+    assert_eq!(object.len(), 1, "{case}: only `error` at the top: {body}");
+    let error = body["error"]
+        .as_object()
+        .unwrap_or_else(|| panic!("{case}: `error` is an object: {body}"));
     assert!(
         error["code"].as_str().is_some_and(|c| !c.is_empty()),
-        "error.code is a non-empty string: {body}"
+        "{case}: error.code is a non-empty string: {body}"
     );
     assert!(
         error["message"].as_str().is_some_and(|m| !m.is_empty()),
-        "error.message is a non-empty string: {body}"
+        "{case}: error.message is a non-empty string: {body}"
     );
     body
 }
