@@ -10,7 +10,6 @@ mod sse;
 pub use db::*;
 pub use sse::*;
 
-use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
 use secrecy::SecretString;
@@ -26,6 +25,8 @@ pub struct TestApp {
     pub address: String,
     pub database: String,
     pub keys: Keys,
+    /// The JWT secret `keys` were made from (a second node or a restart shares it).
+    secret: String,
     /// An admin token.
     pub token: String,
     pub api: reqwest::Client,
@@ -93,29 +94,20 @@ pub async fn try_spawn_on(config: Config, database: String) -> anyhow::Result<Te
         address,
         database,
         keys,
+        secret,
         token,
         api: reqwest::Client::new(),
         shutdown,
         server,
     };
     app.wait_ready().await;
-    SECRETS.lock().unwrap().push((app.address.clone(), secret));
     Ok(app)
 }
-
-/// Secrets by address, so a second node can share the first one's.
-static SECRETS: LazyLock<Mutex<Vec<(String, String)>>> = LazyLock::new(Default::default);
 
 impl TestApp {
     /// The JWT secret this node was started with.
     pub fn secret(&self) -> String {
-        SECRETS
-            .lock()
-            .unwrap()
-            .iter()
-            .find(|(a, _)| *a == self.address)
-            .map(|(_, s)| s.clone())
-            .expect("secret of a spawned app")
+        self.secret.clone()
     }
 
     /// The full URL of `path` on this node.
