@@ -35,6 +35,9 @@ fn unsigned_token(header: &Value, payload: &Value) -> String {
     )
 }
 
+/// A request a token may make: (case, token, method, path, body, expected status).
+type Allowed<'a> = (String, &'a str, reqwest::Method, String, Option<Value>, u16);
+
 /// `GET /api/shows/{show}` with `token` sent as a bearer header.
 async fn get_show_with(app: &TestApp, show: Uuid, token: Option<&str>) -> reqwest::Response {
     app.request_as(
@@ -111,7 +114,7 @@ async fn requests_without_a_valid_token_get_401_with_the_error_shape() {
     ];
     for (what, token) in &cases {
         let r = get_show_with(&app, show, token.as_deref()).await;
-        let body = assert_error(r, 401).await;
+        let body = assert_error_for(what, r, 401).await;
         assert_eq!(body["error"]["code"], "unauthorized", "{what}");
         // a write is refused just the same, and changes nothing
         let r = app
@@ -122,28 +125,22 @@ async fn requests_without_a_valid_token_get_401_with_the_error_shape() {
                 Some(&json!({"external_id": what, "author_id": "m", "text": "sold 1"})),
             )
             .await;
-        assert_error(r, 401).await;
+        assert_error_for(&format!("{what}, a write"), r, 401).await;
     }
 
-    // other ways to send no bearer token
-    let r = app
-        .api
-        .get(app.url(&format!("/api/shows/{show}")))
-        .header(
-            "Authorization",
-            format!("Basic {}", base64url(b"admin:admin")),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_error(r, 401).await;
-    let r = app
-        .api
-        .get(app.url(&format!("/api/shows/{show}?access_token=not.a.jwt")))
-        .send()
-        .await
-        .unwrap();
-    assert_error(r, 401).await;
+    // other ways to send no bearer token: (case, query, Authorization header)
+    let basic = format!("Basic {}", base64url(b"admin:admin"));
+    let other_ways = [
+        ("Basic auth", "", Some(basic)),
+        ("a token in the query", "?access_token=not.a.jwt", None),
+    ];
+    for (what, query, authorization) in other_ways {
+        let mut req = app.api.get(app.url(&format!("/api/shows/{show}{query}")));
+        if let Some(value) = authorization {
+            req = req.header("Authorization", value);
+        }
+        assert_error_for(what, req.send().await.unwrap(), 401).await;
+    }
 
     let comments: i64 = app.count("select count(*) from comments").await;
     assert_eq!(comments, 0, "no refused write was stored");
@@ -277,9 +274,8 @@ async fn a_valid_token_without_the_right_gets_403_and_changes_nothing() {
         let r = app
             .request_as(Some(token), method, &path, body.as_ref())
             .await;
-        let status = r.status();
-        let body = assert_error(r, 403).await;
-        assert_eq!(body["error"]["code"], "forbidden", "{what}: {status}");
+        let body = assert_error_for(what, r, 403).await;
+        assert_eq!(body["error"]["code"], "forbidden", "{what}");
     }
 
     // nothing changed: no show created, no comment stored, the claim is still held
@@ -315,24 +311,30 @@ async fn a_valid_token_without_the_right_gets_403_and_changes_nothing() {
     assert_eq!(ids, [show.to_string()]);
 
     // and the rights it does have still work
-    let r = app
-        .request_as(
-            Some(&only_show),
+    let allowed: [Allowed; 2] = [
+        (
+            "its show: get".into(),
+            &only_show,
             Method::GET,
-            &format!("/api/shows/{show}"),
+            format!("/api/shows/{show}"),
             None,
-        )
-        .await;
-    assert_eq!(r.status(), 200);
-    let r = app
-        .request_as(
-            Some(&ingest_only_show),
+            200,
+        ),
+        (
+            "its show: post a comment".into(),
+            &ingest_only_show,
             Method::POST,
-            &format!("/api/shows/{show}/comments"),
-            Some(&comment),
-        )
-        .await;
-    assert_eq!(r.status(), 201);
+            format!("/api/shows/{show}/comments"),
+            Some(comment),
+            201,
+        ),
+    ];
+    for (what, token, method, path, body, status) in allowed {
+        let r = app
+            .request_as(Some(token), method, &path, body.as_ref())
+            .await;
+        assert_eq!(r.status(), status, "{what}");
+    }
     assert_still_serving(&app, show).await;
 }
 
@@ -375,24 +377,30 @@ async fn each_role_can_do_what_the_contract_gives_it() {
     assert_eq!(r.status(), 201);
     let body: Value = r.json().await.unwrap();
     let claim = body["claims"][0]["id"].as_str().unwrap().to_owned();
-    for token in [&viewer, &operator] {
+    let mut allowed: Vec<Allowed> = Vec::new();
+    for (who, token) in [("viewer", &viewer), ("operator", &operator)] {
         for path in [
             format!("/api/shows/{show}"),
             format!("/api/shows/{show}/claims"),
             format!("/api/shows/{show}/comments"),
             "/api/shows".to_owned(),
         ] {
-            let r = app.request_as(Some(token), Method::GET, &path, None).await;
-            assert_eq!(r.status(), 200, "{path}");
+            let what = format!("{who} reads {path}");
+            allowed.push((what, token, Method::GET, path, None, 200));
         }
     }
-    let r = app
-        .request_as(
-            Some(&operator),
-            Method::PATCH,
-            &format!("/api/claims/{claim}"),
-            Some(&json!({"status": "paid"})),
-        )
-        .await;
-    assert_eq!(r.status(), 200);
+    allowed.push((
+        "operator marks a claim paid".into(),
+        &operator,
+        Method::PATCH,
+        format!("/api/claims/{claim}"),
+        Some(json!({"status": "paid"})),
+        200,
+    ));
+    for (what, token, method, path, body, status) in allowed {
+        let r = app
+            .request_as(Some(token), method, &path, body.as_ref())
+            .await;
+        assert_eq!(r.status(), status, "{what}");
+    }
 }

@@ -33,9 +33,7 @@ async fn refused(what: &str, r: reqwest::Response, status: u16) -> String {
         "{what}: a 5xx ({}) for bad input",
         r.status()
     );
-    let got = r.status().as_u16();
-    assert_eq!(got, status, "{what}");
-    let body = assert_error(r, status).await;
+    let body = assert_error_for(what, r, status).await;
     body["error"]["code"].as_str().unwrap().to_owned()
 }
 
@@ -377,68 +375,51 @@ async fn bodies_that_are_not_json_are_refused_with_400_or_415() {
     let app = spawn_app().await;
     let show = app.create_show("live").await;
     let comments = format!("/api/shows/{show}/comments");
+    let item = format!("/api/shows/{show}/items/1");
+    let show_path = format!("/api/shows/{show}");
     let json_ct = Some("application/json");
     let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
-    let cases: Vec<(&str, Option<&str>, String, u16)> = vec![
-        ("malformed JSON", json_ct, "{\"external_id\": ".into(), 400),
-        ("trailing garbage", json_ct, "{} {}".into(), 400),
-        ("not JSON at all", json_ct, "sold 1".into(), 400),
-        ("empty body", json_ct, String::new(), 400),
+    let comment = r#"{"external_id": "t", "author_id": "a", "text": "t"}"#;
+    // invalid UTF-8 inside a JSON string
+    let mut bad_utf8 = br#"{"external_id": "u", "author_id": "a", "text": ""#.to_vec();
+    bad_utf8.extend_from_slice(&[0xff, 0xfe]);
+    bad_utf8.extend_from_slice(br#""}"#);
+    // Most cases post to the comments endpoint: (case, content type, body, status).
+    let post = |what, ct, body: Vec<u8>, status| (what, Method::POST, &comments, ct, body, status);
+    let surrogate = br#"{"external_id": "s", "author_id": "a", "text": "\ud800"}"#;
+    let form = Some("application/x-www-form-urlencoded");
+    let cases = vec![
+        post("malformed JSON", json_ct, b"{\"external_id\": ".into(), 400),
+        post("trailing garbage", json_ct, b"{} {}".into(), 400),
+        post("not JSON at all", json_ct, b"sold 1".into(), 400),
+        post("empty body", json_ct, Vec::new(), 400),
+        post("lone surrogate", json_ct, surrogate.into(), 400),
+        post("nested 10000 deep", json_ct, deep.into(), 400),
+        post("invalid UTF-8", json_ct, bad_utf8, 400),
+        post("text/plain", Some("text/plain"), comment.into(), 415),
+        post("form", form, b"text=sold+1".into(), 415),
+        post("no content type", None, comment.into(), 415),
         (
-            "lone surrogate",
+            "item as text/plain",
+            Method::PUT,
+            &item,
+            Some("text/plain"),
+            b"{\"quantity\": 2}".into(),
+            415,
+        ),
+        (
+            "malformed show patch",
+            Method::PATCH,
+            &show_path,
             json_ct,
-            r#"{"external_id": "s", "author_id": "a", "text": "\ud800"}"#.into(),
+            b"{\"title\": ".into(),
             400,
         ),
-        ("nested 10000 deep", json_ct, deep, 400),
-        (
-            "text/plain",
-            Some("text/plain"),
-            r#"{"external_id": "t", "author_id": "a", "text": "t"}"#.into(),
-            415,
-        ),
-        (
-            "form",
-            Some("application/x-www-form-urlencoded"),
-            "text=sold+1".into(),
-            415,
-        ),
-        (
-            "no content type",
-            None,
-            r#"{"external_id": "t", "author_id": "a", "text": "t"}"#.into(),
-            415,
-        ),
     ];
-    for (what, ct, body, status) in cases {
-        let r = send_raw(&app, Method::POST, &comments, ct, body).await;
+    for (what, method, path, ct, body, status) in cases {
+        let r = send_raw(&app, method, path, ct, body).await;
         refused(what, r, status).await;
     }
-    // invalid UTF-8 inside a JSON string
-    let mut bytes = br#"{"external_id": "u", "author_id": "a", "text": ""#.to_vec();
-    bytes.extend_from_slice(&[0xff, 0xfe]);
-    bytes.extend_from_slice(br#""}"#);
-    let r = send_raw(&app, Method::POST, &comments, json_ct, bytes).await;
-    refused("invalid UTF-8", r, 400).await;
-
-    let r = send_raw(
-        &app,
-        Method::PUT,
-        &format!("/api/shows/{show}/items/1"),
-        Some("text/plain"),
-        "{\"quantity\": 2}",
-    )
-    .await;
-    refused("item as text/plain", r, 415).await;
-    let r = send_raw(
-        &app,
-        Method::PATCH,
-        &format!("/api/shows/{show}"),
-        json_ct,
-        "{\"title\": ",
-    )
-    .await;
-    refused("malformed show patch", r, 400).await;
 
     let stored: i64 = app.count("select count(*) from comments").await;
     assert_eq!(stored, 0);
@@ -449,23 +430,31 @@ async fn bodies_that_are_not_json_are_refused_with_400_or_415() {
 async fn a_body_over_the_limit_is_413_and_stores_nothing() {
     let app = spawn_app_with(|c| c.http.max_body_bytes = 10_000).await;
     let show = app.create_show("live").await;
+    let comments = format!("/api/shows/{show}/comments");
     let big = json!({"external_id": "big", "author_id": "a", "text": "z".repeat(20_000)});
-    let r = app.post_comments(show, &big).await;
-    let code = refused("20 KB comment", r, 413).await;
-    assert_eq!(code, "too_large");
     let batch: Vec<Value> = (0..300)
         .map(|i| json!({"external_id": format!("b{i}"), "author_id": "a", "text": "sold 1"}))
         .collect();
-    let r = app.post_comments(show, &Value::Array(batch)).await;
-    refused("a batch over the limit", r, 413).await;
-    let r = app
-        .send_json(
+    let cases: Vec<(&str, Method, String, Value)> = vec![
+        ("20 KB comment", Method::POST, comments.clone(), big),
+        (
+            "a batch over the limit",
+            Method::POST,
+            comments,
+            Value::Array(batch),
+        ),
+        (
+            "an item over the limit",
             Method::PUT,
-            &format!("/api/shows/{show}/items/1"),
-            &json!({"title": "t".repeat(20_000)}),
-        )
-        .await;
-    refused("an item over the limit", r, 413).await;
+            format!("/api/shows/{show}/items/1"),
+            json!({"title": "t".repeat(20_000)}),
+        ),
+    ];
+    for (what, method, path, body) in cases {
+        let r = app.send_json(method, &path, &body).await;
+        let code = refused(what, r, 413).await;
+        assert_eq!(code, "too_large", "{what}");
+    }
 
     let stored: i64 = app.count("select count(*) from comments").await;
     assert_eq!(stored, 0);
@@ -478,14 +467,20 @@ async fn a_body_over_the_limit_is_413_and_stores_nothing() {
 #[tokio::test]
 async fn unknown_routes_and_wrong_methods_get_the_error_shape() {
     let app = spawn_app().await;
-    let r = app.get("/api/nothing-here").await;
-    assert_error(r, 404).await;
-    let r = app
-        .send_json(
-            reqwest::Method::DELETE,
+    let cases: [(&str, Method, &str, Option<Value>, u16); 2] = [
+        ("unknown route", Method::GET, "/api/nothing-here", None, 404),
+        (
+            "wrong method",
+            Method::DELETE,
             "/api/shows",
-            &serde_json::json!({}),
-        )
-        .await;
-    assert_error(r, 405).await;
+            Some(json!({})),
+            405,
+        ),
+    ];
+    for (what, method, path, body, status) in cases {
+        let r = app
+            .request_as(Some(&app.token), method, path, body.as_ref())
+            .await;
+        assert_error_for(what, r, status).await;
+    }
 }

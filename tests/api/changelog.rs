@@ -144,79 +144,80 @@ async fn every_plain_sql_write_appends_one_change_per_row_and_rings_with_the_sho
     assert_eq!(c.data["status"], "claimed");
     assert_eq!(c.data["item_number"], 7);
 
-    sql.execute("update claims set status = 'paid' where id = $1", &[&claim])
-        .await
-        .unwrap();
-    let c = &expect_changes(&sql, &mut listener, show, 1, 4).await[0];
-    assert_change(c, "claim", "update", &claim.to_string());
-    assert_eq!(c.data["status"], "paid");
-
-    sql.execute("delete from claims where id = $1", &[&claim])
-        .await
-        .unwrap();
-    let c = &expect_changes(&sql, &mut listener, show, 1, 5).await[0];
-    assert_change(c, "claim", "delete", &claim.to_string());
-    assert_eq!(
-        c.data["status"], "paid",
-        "a delete carries the row before it"
-    );
-
-    sql.execute("delete from comments where id = $1", &[&comment])
-        .await
-        .unwrap();
-    let c = &expect_changes(&sql, &mut listener, show, 1, 6).await[0];
-    assert_change(c, "comment", "delete", &comment.to_string());
-    assert_eq!(c.data["text"], "edited");
-
-    // items: insert, update, delete (row_id is the item number)
-    sql.execute(
-        "insert into items (show_id, item_number, title, quantity) values ($1, 42, 'Mug', 3)",
-        &[&show],
-    )
-    .await
-    .unwrap();
-    let c = &expect_changes(&sql, &mut listener, show, 1, 7).await[0];
-    assert_change(c, "item", "insert", "42");
-    assert_eq!(c.data["quantity"], 3);
-
-    sql.execute(
-        "update items set quantity = 5 where show_id = $1 and item_number = 42",
-        &[&show],
-    )
-    .await
-    .unwrap();
-    let c = &expect_changes(&sql, &mut listener, show, 1, 8).await[0];
-    assert_change(c, "item", "update", "42");
-    assert_eq!(c.data["quantity"], 5);
-
-    sql.execute(
-        "delete from items where show_id = $1 and item_number = 42",
-        &[&show],
-    )
-    .await
-    .unwrap();
-    let c = &expect_changes(&sql, &mut listener, show, 1, 9).await[0];
-    assert_change(c, "item", "delete", "42");
-
-    // the show itself: title, then status
-    sql.execute("update shows set title = 'Renamed' where id = $1", &[&show])
-        .await
-        .unwrap();
-    let c = &expect_changes(&sql, &mut listener, show, 1, 10).await[0];
-    assert_change(c, "show", "update", &show.to_string());
-    assert_eq!(c.data["title"], "Renamed");
-    assert_eq!(
-        c.data["last_seq"], 10,
-        "the row after the change, counter included"
-    );
-
-    sql.execute("update shows set status = 'ended' where id = $1", &[&show])
-        .await
-        .unwrap();
-    let c = &expect_changes(&sql, &mut listener, show, 1, 11).await[0];
-    assert_change(c, "show", "update", &show.to_string());
-    assert_eq!(c.data["status"], "ended");
-    assert_eq!(c.data["last_seq"], 11);
+    // Then one change per statement: (statement, entity, op, row_id, fields of `data`).
+    let (comment, claim) = (comment.to_string(), claim.to_string());
+    let steps = [
+        (
+            format!("update claims set status = 'paid' where id = '{claim}'"),
+            "claim",
+            "update",
+            claim.clone(),
+            vec![("status", json!("paid"))],
+        ),
+        (
+            format!("delete from claims where id = '{claim}'"),
+            "claim",
+            "delete",
+            claim.clone(),
+            // a delete carries the row before it
+            vec![("status", json!("paid"))],
+        ),
+        (
+            format!("delete from comments where id = '{comment}'"),
+            "comment",
+            "delete",
+            comment.clone(),
+            vec![("text", json!("edited"))],
+        ),
+        // items: insert, update, delete (row_id is the item number)
+        (
+            format!(
+                "insert into items (show_id, item_number, title, quantity) \
+                 values ('{show}', 42, 'Mug', 3)"
+            ),
+            "item",
+            "insert",
+            "42".into(),
+            vec![("quantity", json!(3))],
+        ),
+        (
+            format!("update items set quantity = 5 where show_id = '{show}' and item_number = 42"),
+            "item",
+            "update",
+            "42".into(),
+            vec![("quantity", json!(5))],
+        ),
+        (
+            format!("delete from items where show_id = '{show}' and item_number = 42"),
+            "item",
+            "delete",
+            "42".into(),
+            vec![],
+        ),
+        // the show itself: title, then status; the row after the change, counter included
+        (
+            format!("update shows set title = 'Renamed' where id = '{show}'"),
+            "show",
+            "update",
+            show.to_string(),
+            vec![("title", json!("Renamed")), ("last_seq", json!(10))],
+        ),
+        (
+            format!("update shows set status = 'ended' where id = '{show}'"),
+            "show",
+            "update",
+            show.to_string(),
+            vec![("status", json!("ended")), ("last_seq", json!(11))],
+        ),
+    ];
+    for (seq, (statement, entity, op, row_id, fields)) in (4..).zip(steps) {
+        sql.execute(statement.as_str(), &[]).await.unwrap();
+        let c = &expect_changes(&sql, &mut listener, show, 1, seq).await[0];
+        assert_change(c, entity, op, &row_id);
+        for (field, value) in fields {
+            assert_eq!(c.data[field], value, "{statement}: data.{field}");
+        }
+    }
 
     // one statement of three rows: three changes, consecutive seqs, one doorbell
     sql.execute(
@@ -548,6 +549,14 @@ async fn a_100_kb_comment_is_stored_whole_and_its_doorbell_is_only_the_show_id()
     }
 }
 
+/// Runs each `(case, statement)` on `session` and asserts Postgres refused it for want of
+/// privilege.
+async fn assert_all_denied(session: &tokio_postgres::Client, cases: &[(&str, String)]) {
+    for (what, statement) in cases {
+        assert_denied(session.execute(statement.as_str(), &[]).await, what);
+    }
+}
+
 fn assert_denied(result: Result<u64, tokio_postgres::Error>, what: &str) {
     let e = result.expect_err(what);
     assert_eq!(
@@ -613,40 +622,32 @@ async fn another_roles_writes_are_logged_as_that_role_and_it_cannot_touch_the_lo
     );
 
     let before = changes(&admin, show).await.len();
-    assert_denied(
-        clerk
-            .execute(
+    let forbidden = [
+        (
+            "insert into show_changes",
+            format!(
                 "insert into show_changes (show_id, seq, entity, op, row_id, data, actor) \
-                 values ($1, 1000, 'claim', 'update', 'x', '{}', 'forged')",
-                &[&show],
-            )
-            .await,
-        "insert into show_changes",
-    );
-    assert_denied(
-        clerk
-            .execute("update show_changes set actor = 'forged'", &[])
-            .await,
-        "update show_changes",
-    );
-    assert_denied(
-        clerk.execute("delete from show_changes", &[]).await,
-        "delete from show_changes",
-    );
-    assert_denied(
-        clerk.execute("truncate show_changes", &[]).await,
-        "truncate show_changes",
-    );
-    assert_denied(
-        clerk
-            .execute(
+                 values ('{show}', 1000, 'claim', 'update', 'x', '{{}}', 'forged')"
+            ),
+        ),
+        (
+            "update show_changes",
+            "update show_changes set actor = 'forged'".into(),
+        ),
+        (
+            "delete from show_changes",
+            "delete from show_changes".into(),
+        ),
+        ("truncate show_changes", "truncate show_changes".into()),
+        (
+            "calling the append function directly",
+            format!(
                 "select showfeed_append_changes('claim', 'update', \
-                 array[jsonb_build_object('id', 'x', 'show_id', $1::uuid)])",
-                &[&show],
-            )
-            .await,
-        "calling the append function directly",
-    );
+                 array[jsonb_build_object('id', 'x', 'show_id', '{show}'::uuid)])"
+            ),
+        ),
+    ];
+    assert_all_denied(&clerk, &forbidden).await;
     let after = changes(&admin, show).await;
     assert_eq!(after.len(), before, "the log is unchanged");
     assert!(after.iter().all(|c| c.actor != "forged"));
@@ -686,49 +687,40 @@ async fn a_role_granted_every_table_still_cannot_forge_erase_or_renumber_the_log
     assert_eq!(log.len(), 3);
     assert_eq!(log[2].actor, role);
 
-    assert_denied(
-        analyst
-            .execute(
+    let forbidden = [
+        (
+            "insert into show_changes",
+            format!(
                 "insert into show_changes (show_id, seq, entity, op, row_id, data, actor) \
-                 values ($1, 4, 'claim', 'update', 'x', '{}', 'forged')",
-                &[&show],
-            )
-            .await,
-        "insert into show_changes",
-    );
-    assert_denied(
-        analyst
-            .execute("update show_changes set actor = 'forged'", &[])
-            .await,
-        "update show_changes",
-    );
+                 values ('{show}', 4, 'claim', 'update', 'x', '{{}}', 'forged')"
+            ),
+        ),
+        (
+            "update show_changes",
+            "update show_changes set actor = 'forged'".into(),
+        ),
+    ];
+    assert_all_denied(&analyst, &forbidden).await;
     analyst
         .batch_execute("set showfeed.prune = 'on'")
         .await
         .unwrap();
-    assert_denied(
-        analyst.execute("delete from show_changes", &[]).await,
-        "delete from show_changes, even claiming to prune",
-    );
-    assert_denied(
-        analyst.execute("truncate show_changes", &[]).await,
-        "truncate show_changes",
-    );
-    assert_denied(
-        analyst
-            .execute(
-                "update shows set last_seq = last_seq + 10 where id = $1",
-                &[&show],
-            )
-            .await,
-        "skipping seqs",
-    );
-    assert_denied(
-        analyst
-            .execute("update shows set last_seq = 0 where id = $1", &[&show])
-            .await,
-        "reusing seqs",
-    );
+    let forbidden = [
+        (
+            "delete from show_changes, even claiming to prune",
+            "delete from show_changes".into(),
+        ),
+        ("truncate show_changes", "truncate show_changes".into()),
+        (
+            "skipping seqs",
+            format!("update shows set last_seq = last_seq + 10 where id = '{show}'"),
+        ),
+        (
+            "reusing seqs",
+            format!("update shows set last_seq = 0 where id = '{show}'"),
+        ),
+    ];
+    assert_all_denied(&analyst, &forbidden).await;
     assert_eq!(changes(&admin, show).await.len(), 3, "the log is unchanged");
 
     // and the show's next change still gets the next seq
@@ -760,21 +752,21 @@ async fn the_services_own_role_cannot_rewrite_the_log_except_by_pruning() {
     app.comment(show, "bob", "hi").await;
     let sql = app.sql().await;
 
-    let e = sql
-        .execute("update show_changes set actor = 'someone else'", &[])
-        .await
-        .expect_err("update is refused");
-    assert_eq!(e.code(), Some(&SqlState::INSUFFICIENT_PRIVILEGE));
-    let e = sql
-        .execute("delete from show_changes where show_id = $1", &[&show])
-        .await
-        .expect_err("delete is refused");
-    assert_eq!(e.code(), Some(&SqlState::INSUFFICIENT_PRIVILEGE));
-    let e = sql
-        .execute("update shows set last_seq = 100 where id = $1", &[&show])
-        .await
-        .expect_err("the counter is the triggers' alone");
-    assert_eq!(e.code(), Some(&SqlState::INSUFFICIENT_PRIVILEGE));
+    let forbidden = [
+        (
+            "update is refused",
+            "update show_changes set actor = 'someone else'".into(),
+        ),
+        (
+            "delete is refused",
+            format!("delete from show_changes where show_id = '{show}'"),
+        ),
+        (
+            "the counter is the triggers' alone",
+            format!("update shows set last_seq = 100 where id = '{show}'"),
+        ),
+    ];
+    assert_all_denied(&sql, &forbidden).await;
     assert_eq!(changes(&sql, show).await.len(), 2);
 
     // pruning: a transaction that says so may delete, but still not update

@@ -304,20 +304,32 @@ async fn a_batch_with_one_invalid_comment_is_refused_and_stores_nothing() {
     let show = app.create_show("live").await;
     let good = |i: usize| json!({"external_id": format!("g{i}"), "author_id": format!("u{i}"), "text": "sold 1"});
     let bad_batches = [
-        json!([good(0), good(1), {"external_id": "x", "author_id": "u", "text": "nul \u{0000} byte"}]),
-        json!([good(0), {"external_id": "x", "text": "no author"}, good(2)]),
-        json!([good(0), {"external_id": "", "author_id": "u", "text": "empty id"}]),
-        json!([good(0), {"external_id": "x", "author_id": "u", "text": "t", "created_at": "yesterday"}]),
-        json!([good(0), 42]),
+        (
+            "a NUL byte",
+            json!([good(0), good(1), {"external_id": "x", "author_id": "u", "text": "nul \u{0000} byte"}]),
+        ),
+        (
+            "no author",
+            json!([good(0), {"external_id": "x", "text": "no author"}, good(2)]),
+        ),
+        (
+            "an empty external id",
+            json!([good(0), {"external_id": "", "author_id": "u", "text": "empty id"}]),
+        ),
+        (
+            "a bad created_at",
+            json!([good(0), {"external_id": "x", "author_id": "u", "text": "t", "created_at": "yesterday"}]),
+        ),
+        ("a number, not a comment", json!([good(0), 42])),
     ];
-    for batch in bad_batches {
+    for (what, batch) in bad_batches {
         let r = app.post_comments(show, &batch).await;
         assert!(
             r.status().is_client_error(),
-            "refused with 4xx, got {} for {batch}",
+            "{what}: refused with 4xx, got {} for {batch}",
             r.status()
         );
-        assert_error(r, 422).await;
+        assert_error_for(what, r, 422).await;
     }
     assert_eq!(count_rows(&app, "comments", show).await, 0);
     assert_eq!(count_rows(&app, "claims", show).await, 0);
@@ -397,25 +409,35 @@ async fn only_the_contracts_status_transitions_are_allowed() {
     let a = claim_of(&claims, "a", 7)["id"].as_str().unwrap().to_owned();
     let b = claim_of(&claims, "b", 7)["id"].as_str().unwrap().to_owned();
 
-    // waitlisted -> paid: 409
-    assert_error(app.patch_claim(&b, "paid").await, 409).await;
-    // unknown or not-settable statuses: 422
-    for status in ["shipped", "claimed", "waitlisted", "", "PAID"] {
-        assert_error(app.patch_claim(&a, status).await, 422).await;
+    // Refused while a holds the unit and b waits: (case, claim, requested, expected status).
+    let refused = [
+        ("waitlisted -> paid", &b, "paid", 409),
+        ("unknown status", &a, "shipped", 422),
+        ("not settable: claimed", &a, "claimed", 422),
+        ("not settable: waitlisted", &a, "waitlisted", 422),
+        ("empty status", &a, "", 422),
+        ("status in capitals", &a, "PAID", 422),
+    ];
+    for (what, claim, status, expected) in refused {
+        assert_error_for(what, app.patch_claim(claim, status).await, expected).await;
     }
-    // claimed -> paid, then paid is terminal
+    // claimed -> paid, waitlisted -> released
     let r = app.patch_claim(&a, "paid").await;
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["claim"]["status"], "paid");
     assert_eq!(body["promoted"], json!([]), "paying promotes nobody");
-    assert_error(app.patch_claim(&a, "released").await, 409).await;
-    assert_error(app.patch_claim(&a, "paid").await, 409).await;
-
-    // released -> anything: 409
     assert_eq!(app.patch_claim(&b, "released").await.status(), 200);
-    assert_error(app.patch_claim(&b, "released").await, 409).await;
-    assert_error(app.patch_claim(&b, "paid").await, 409).await;
+    // paid and released are terminal: 409
+    let refused = [
+        ("paid -> released", &a, "released"),
+        ("paid -> paid", &a, "paid"),
+        ("released -> released", &b, "released"),
+        ("released -> paid", &b, "paid"),
+    ];
+    for (what, claim, status) in refused {
+        assert_error_for(what, app.patch_claim(claim, status).await, 409).await;
+    }
 
     // refused changes changed nothing
     assert_eq!(

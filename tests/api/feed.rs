@@ -254,58 +254,42 @@ async fn stream_auth_refuses_missing_bad_and_foreign_show_tokens() {
     let app = spawn_app().await;
     let show = app.create_show("live").await;
     let url = app.url(&format!("/api/shows/{show}/stream"));
-    let status = |r: reqwest::Response| r.status().as_u16();
-    assert_eq!(status(app.api.get(&url).send().await.unwrap()), 401);
-    assert_eq!(
-        status(
-            app.api
-                .get(&url)
-                .bearer_auth("not.a.jwt")
-                .send()
-                .await
-                .unwrap()
-        ),
-        401
-    );
     let other = app.mint("v", Role::Viewer, Some(vec![Uuid::new_v4()]), 60);
-    assert_eq!(
-        status(app.api.get(&url).bearer_auth(&other).send().await.unwrap()),
-        403
-    );
-    // The query parameter works for EventSource, and is checked the same way.
     let ok = app.mint("v", Role::Viewer, Some(vec![show]), 60);
-    assert_eq!(
-        status(
-            app.api
-                .get(format!("{url}?access_token={ok}"))
-                .send()
-                .await
-                .unwrap()
-        ),
-        200
-    );
-    assert_eq!(
-        status(
-            app.api
-                .get(format!("{url}?access_token={other}"))
-                .send()
-                .await
-                .unwrap()
-        ),
-        403
-    );
     let unknown = app.url(&format!("/api/shows/{}/stream", Uuid::new_v4()));
-    assert_eq!(
-        status(
-            app.api
-                .get(&unknown)
-                .bearer_auth(&app.token)
-                .send()
-                .await
-                .unwrap()
+    // (case, URL, bearer token, expected status). The query parameter works for
+    // EventSource, and is checked the same way.
+    let cases = [
+        ("no token", url.clone(), None, 401),
+        ("a malformed token", url.clone(), Some("not.a.jwt"), 401),
+        (
+            "another show's token",
+            url.clone(),
+            Some(other.as_str()),
+            403,
         ),
-        404
-    );
+        (
+            "its show's token in the query",
+            format!("{url}?access_token={ok}"),
+            None,
+            200,
+        ),
+        (
+            "another show's token in the query",
+            format!("{url}?access_token={other}"),
+            None,
+            403,
+        ),
+        ("an unknown show", unknown, Some(app.token.as_str()), 404),
+    ];
+    for (what, url, token, status) in cases {
+        let mut req = app.api.get(&url);
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        let r = req.send().await.unwrap();
+        assert_eq!(r.status().as_u16(), status, "{what}");
+    }
 }
 
 #[tokio::test]

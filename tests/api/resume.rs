@@ -95,11 +95,15 @@ async fn an_unusable_last_event_id_gives_a_fresh_initial_never_an_error() {
             e.event, "initial",
             "Last-Event-ID {id:?} gives a fresh initial"
         );
-        assert_eq!(e.seq(), 3);
-        assert_eq!(e.data["comments"].as_array().unwrap().len(), 3);
+        assert_eq!(e.seq(), 3, "Last-Event-ID {id:?}");
+        assert_eq!(
+            e.data["comments"].as_array().unwrap().len(),
+            3,
+            "Last-Event-ID {id:?}"
+        );
         assert_eq!(
             e.data["comment_count"], 3,
-            "the snapshot counts every comment"
+            "Last-Event-ID {id:?}: the snapshot counts every comment"
         );
     }
 }
