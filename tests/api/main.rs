@@ -12,6 +12,7 @@ mod changelog;
 mod claims;
 mod cli;
 mod console;
+mod console_assets;
 mod feed;
 mod operations;
 mod queries;
