@@ -14,6 +14,7 @@ mod changelog;
 mod claims;
 mod cli;
 mod console;
+mod console_assets;
 mod contract;
 mod feed;
 mod operations;

@@ -236,7 +236,7 @@ export class ShowFeed {
         cache: "no-store",
       });
       return (await fatalFromResponse(r, this.token)) || (r.ok ? "stream dropped" : `HTTP ${r.status}`);
-    } catch (e) {
+    } catch {
       return "server unreachable";
     }
   }

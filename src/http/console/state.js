@@ -2,7 +2,7 @@
 // changed by each change event in seq order. Pure data, no DOM: `apply` says what changed
 // so the view can update only that.
 
-/** Comments kept in memory (the view renders fewer: see RENDER_CAP in console.js). */
+/** Comments kept in memory (the view renders fewer: see RENDER_CAP in views/comments.js). */
 export const COMMENTS_KEPT = 1000;
 
 /**

@@ -1,0 +1,49 @@
+// Requests to the REST API with the tab's token, and how a failed one is reported.
+
+import { app } from "./app.js";
+import { tokenUsable } from "./auth.js";
+import { expiredMessage, warn } from "./feed.js";
+import { showAlert, showLogin } from "./frame.js";
+
+/** A failed request: HTTP status (0: no answer), the server's error code and message. */
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/** A JSON request with this tab's token; resolves to the response body, throws ApiError. */
+export async function api(method, path, body) {
+  const init = { method, headers: { Authorization: `Bearer ${app.token}` }, cache: "no-store" };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let r;
+  try {
+    r = await fetch(path, init);
+  } catch {
+    throw new ApiError(0, "network", "The server cannot be reached.");
+  }
+  const json = await r.json().catch(() => null);
+  if (!r.ok) {
+    const err = json?.error || {};
+    throw new ApiError(r.status, err.code || "http", err.message || `HTTP ${r.status}`);
+  }
+  return json;
+}
+
+/** Reports a failed action: the page says it plainly, the console keeps the context. */
+export function reportError(what, e) {
+  warn(`${what} failed`, { status: e.status, code: e.code, message: e.message });
+  if (e.status === 401) {
+    app.tokenRejected = true;
+    const message = tokenUsable(app.token) ? `The server rejected this token: ${e.message}` : expiredMessage(app.token);
+    showLogin(message);
+    return;
+  }
+  const hint = e.status === 403 ? " Your token's role may not do that." : "";
+  showAlert(`${what} failed: ${e.message}.${hint}`);
+}

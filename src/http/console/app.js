@@ -1,0 +1,26 @@
+// The page's own state, shared by the modules of the console: who is signed in, the open
+// show's feed and data, and the DOM indexes the views keep so one change redoes one node.
+// One object, mutated in place: the modules import it, none of them holds a copy.
+
+/** The console's state. Everything starts empty: the router fills it. */
+export const app = {
+  token: null,
+  claims: null,
+  /** True after the server answered 401 to this token: another tab's token may replace it. */
+  tokenRejected: false,
+  /** The open show's feed, state and DOM indexes (null on the show list). */
+  feed: null,
+  state: null,
+  showId: null,
+  /** Rendered comment elements by comment id. */
+  commentEls: new Map(),
+  /** Claims-board groups by item number. */
+  groupEls: new Map(),
+  /** Items-table rows by item number. */
+  itemRows: new Map(),
+  /** The last connection status shown (views/status.js), and the timer redrawing its countdown. */
+  connStatus: null,
+  statusTimer: null,
+  /** The BroadcastChannel tabs share tokens on (auth.js); null where unsupported. */
+  authChannel: null,
+};

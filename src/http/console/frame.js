@@ -1,0 +1,39 @@
+// The page frame around the views: the alert bar, the sign-in form, who is signed in,
+// and which main view (show list or one show) is visible.
+
+import { app } from "./app.js";
+import { canOperate } from "./auth.js";
+import { byId } from "./dom.js";
+
+/** Shows a message in the alert bar above the page. */
+export function showAlert(text) {
+  byId("alert-text").textContent = text;
+  byId("alert").hidden = false;
+}
+
+/** Dismisses the alert bar. */
+export function hideAlert() {
+  byId("alert").hidden = true;
+}
+
+/** Shows the sign-in form with `message` (why a token is needed). */
+export function showLogin(message) {
+  byId("login").hidden = false;
+  byId("login-msg").textContent = message || "";
+  byId("login-msg").hidden = !message;
+  byId("who").textContent = "";
+  byId("signout").hidden = !app.token;
+}
+
+/** Names the signed-in user and shows the operator-only controls if the role allows. */
+export function showWho() {
+  const c = app.claims;
+  byId("who").textContent = c ? `${c.sub} · ${c.role}` : "";
+  byId("signout").hidden = !app.token;
+  for (const el of document.querySelectorAll("[data-operator]")) el.hidden = !canOperate();
+}
+
+/** Shows one of the main views; `null` shows none (sign-in only). */
+export function showView(id) {
+  for (const v of ["shows", "console"]) byId(v).hidden = v !== id;
+}

@@ -1,0 +1,60 @@
+// The console's entry point (the page's one script): connects the page's controls to the
+// views, then routes. The connection lives in feed.js, the show's data in state.js, the
+// rendering in views/; see app.js for the state they share.
+//
+// Rule for all rendering: server data goes in as text (dom.js `h`, textContent), never
+// as HTML. The page runs under a CSP with no inline script or style.
+
+import { app } from "./app.js";
+import { forgetToken, setToken, startAuthChannel } from "./auth.js";
+import { byId } from "./dom.js";
+import { warn } from "./feed.js";
+import { hideAlert, showLogin, showView } from "./frame.js";
+import { route } from "./router.js";
+import { onBoardClick } from "./views/claims.js";
+import { fillItemForm, onItemsClick, saveItem } from "./views/items.js";
+import { closeShow, setShowStatus } from "./views/show.js";
+import { createShow, openShowList } from "./views/shows.js";
+import { setConnection } from "./views/status.js";
+
+function wire() {
+  byId("login-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const token = byId("login-token").value.trim();
+    if (!token) return;
+    byId("login-token").value = "";
+    app.tokenRejected = false;
+    setToken(token, { share: true });
+    route();
+  });
+  byId("signout").addEventListener("click", () => {
+    forgetToken();
+    closeShow();
+    showView(null);
+    setConnection({ state: "idle" });
+    showLogin("Signed out. This tab forgot its token.");
+  });
+  byId("alert-close").addEventListener("click", hideAlert);
+  byId("shows-refresh").addEventListener("click", openShowList);
+  byId("create-show").addEventListener("submit", createShow);
+  byId("board").addEventListener("click", onBoardClick);
+  byId("item-form").addEventListener("submit", saveItem);
+  byId("item-number").addEventListener("change", (e) => fillItemForm(Number(e.target.value)));
+  byId("items").addEventListener("click", onItemsClick);
+  byId("go-live").addEventListener("click", setShowStatus("live"));
+  byId("end-show").addEventListener("click", setShowStatus("ended"));
+  window.addEventListener("hashchange", route);
+  // A CSP violation means the page itself broke its own rules: say so where a developer looks.
+  document.addEventListener("securitypolicyviolation", (e) => {
+    warn("content security policy violation", { directive: e.violatedDirective, blocked: e.blockedURI });
+    document.documentElement.dataset.cspViolations = String(Number(document.documentElement.dataset.cspViolations || 0) + 1);
+  });
+}
+
+function main() {
+  startAuthChannel(route);
+  wire();
+  route();
+}
+
+main();

@@ -1,0 +1,113 @@
+// The claims board: one group per claimed item number, holders then waitlist, with
+// Mark paid / Release buttons for operators.
+
+import { app } from "../app.js";
+import { announce } from "../announce.js";
+import { api, reportError } from "../api.js";
+import { canOperate } from "../auth.js";
+import { byId, h, timeEl } from "../dom.js";
+
+/** One item's group on the board: holders, waitlist, released; indexed in `app.groupEls`. */
+export function groupEl(number) {
+  const s = app.state;
+  const { holders, waitlist, released } = s.claimsOfItem(number);
+  const item = s.items.get(number);
+  const quantity = s.quantityOf(number);
+  const sold = holders.length;
+  const section = h(
+    "section",
+    { class: "group", dataset: { item: number }, "aria-label": `Item ${number}` },
+    h(
+      "h3",
+      {},
+      h("span", { class: "g-num" }, `#${number}`),
+      " ",
+      h("span", { class: "g-title" }, item?.title || ""),
+      h("span", { class: `g-count ${sold >= quantity ? "full" : ""}` }, `${sold} of ${quantity} sold`),
+    ),
+  );
+  const list = h("ol", { class: "claims" });
+  for (const c of holders) list.append(claimEl(c));
+  for (const c of waitlist) list.append(claimEl(c));
+  section.append(list);
+  if (released.length) {
+    section.append(
+      h("p", { class: "released" }, "Released: ", ...released.flatMap((c, i) => [i ? ", " : "", h("span", { class: "buyer", dataset: { claim: c.id, status: c.status } }, c.buyer_name || c.buyer_id)])),
+    );
+  }
+  app.groupEls.set(number, section);
+  return section;
+}
+
+function claimEl(c) {
+  const name = c.buyer_name || c.buyer_id;
+  const status =
+    c.status === "waitlisted" ? `waitlist ${c.waitlist_position}` : c.status === "paid" ? "paid" : "claimed";
+  const actions = [];
+  if (canOperate()) {
+    if (c.status === "claimed") {
+      actions.push(h("button", { type: "button", dataset: { action: "paid", claim: c.id }, "aria-label": `Mark ${name} paid for item ${c.item_number}` }, "Mark paid"));
+    }
+    if (c.status === "claimed" || c.status === "waitlisted") {
+      actions.push(h("button", { type: "button", class: "quiet", dataset: { action: "released", claim: c.id }, "aria-label": `Release ${name}'s claim on item ${c.item_number}` }, "Release"));
+    }
+  }
+  return h(
+    "li",
+    { class: `claim st-${c.status}`, dataset: { claim: c.id, status: c.status } },
+    h("span", { class: "buyer" }, name),
+    h("span", { class: `tag tag-${c.status}` }, status),
+    timeEl(c.created_at),
+    actions.length ? h("span", { class: "claim-actions" }, ...actions) : null,
+  );
+}
+
+/** Redoes one item's group in place (or adds or removes it), keeping keyboard focus. */
+export function renderItemGroup(number) {
+  const board = byId("board");
+  const old = app.groupEls.get(number);
+  const { holders, waitlist, released } = app.state.claimsOfItem(number);
+  if (!holders.length && !waitlist.length && !released.length) {
+    old?.remove();
+    app.groupEls.delete(number);
+    return;
+  }
+  const fresh = groupEl(number);
+  if (old) {
+    // Keep keyboard focus on the same button across the re-render where it still exists.
+    const focused = old.contains(document.activeElement) ? document.activeElement.dataset : null;
+    old.replaceWith(fresh);
+    if (focused?.claim) {
+      const again = fresh.querySelector(`button[data-claim="${CSS.escape(focused.claim)}"][data-action="${CSS.escape(focused.action || "")}"]`) || fresh.querySelector("button");
+      again?.focus();
+    }
+    return;
+  }
+  const after = [...app.groupEls.keys()].filter((n) => n > number).sort((a, b) => a - b)[0];
+  board.insertBefore(fresh, after === undefined ? null : app.groupEls.get(after));
+}
+
+/** The board's click handler: Mark paid and Release buttons. */
+export async function onBoardClick(e) {
+  const button = e.target.closest("button[data-action]");
+  if (!button) return;
+  const { action, claim } = button.dataset;
+  button.disabled = true;
+  try {
+    // The change comes back through the feed to every open console, this one included.
+    await api("PATCH", `/api/claims/${encodeURIComponent(claim)}`, { status: action });
+  } catch (err) {
+    button.disabled = false;
+    reportError(action === "paid" ? "Marking paid" : "Releasing the claim", err);
+  }
+}
+
+/** Announces a new claim or a promotion from the waitlist to screen readers. */
+export function announceClaim({ op, row, previous }) {
+  const name = row.buyer_name || row.buyer_id;
+  if (op === "insert") {
+    announce(row.status === "waitlisted" ? `${name} waitlisted ${row.waitlist_position} for item ${row.item_number}` : `${name} claimed item ${row.item_number}`);
+  } else if (op === "update" && previous?.status === "waitlisted" && row.status === "claimed") {
+    announce(`${name} promoted to claimed on item ${row.item_number}`);
+  }
+}

@@ -1,0 +1,146 @@
+// One show's console: its head (title, status, Go live / End), the counters, and the
+// three panes (views/comments.js, views/claims.js, views/items.js). A snapshot redoes
+// everything; a change redoes only what it touches.
+
+import { app } from "../app.js";
+import { api, reportError } from "../api.js";
+import { byId, formatCount } from "../dom.js";
+import { ShowFeed } from "../feed.js";
+import { showView } from "../frame.js";
+import { ShowState } from "../state.js";
+import { announceClaim, groupEl, renderItemGroup } from "./claims.js";
+import { commentEl, markClaimComment, RENDER_CAP, renderCommentChange } from "./comments.js";
+import { itemRow, renderItemRow } from "./items.js";
+import { setConnection } from "./status.js";
+
+/** Opens one show's console and starts its feed. */
+export function openShow(showId) {
+  showView("console");
+  app.showId = showId;
+  app.state = new ShowState();
+  resetShowDom();
+  const forcePoll = new URLSearchParams(location.hash.slice(1)).get("transport") === "poll";
+  app.feed = new ShowFeed({
+    showId,
+    token: app.token,
+    state: app.state,
+    forcePoll,
+    onInitial: renderAll,
+    onChange: renderChange,
+    onStatus: setConnection,
+  });
+  setConnection({ state: "connecting" });
+  app.feed.start();
+}
+
+/** Stops the open show's feed (if any) and forgets its state. */
+export function closeShow() {
+  app.feed?.stop();
+  app.feed = null;
+  app.state = null;
+  app.showId = null;
+  clearInterval(app.statusTimer);
+}
+
+function resetShowDom() {
+  byId("show-title").textContent = "Loading…";
+  byId("show-status").textContent = "";
+  byId("show-status").hidden = true;
+  byId("go-live").hidden = true;
+  byId("end-show").hidden = true;
+  byId("feed").replaceChildren();
+  byId("board").replaceChildren();
+  byId("items").replaceChildren();
+  app.commentEls.clear();
+  app.groupEls.clear();
+  app.itemRows.clear();
+  renderCounters();
+}
+
+/** A fresh snapshot: everything is rebuilt from the state. */
+function renderAll() {
+  const s = app.state;
+  renderShowHead();
+  const feed = byId("feed");
+  app.commentEls.clear();
+  feed.replaceChildren(...s.comments.slice(0, RENDER_CAP).map(commentEl));
+  app.groupEls.clear();
+  byId("board").replaceChildren(...s.claimedItemNumbers().map((n) => groupEl(n)));
+  app.itemRows.clear();
+  byId("items").replaceChildren(...[...s.items.values()].sort((a, b) => a.item_number - b.item_number).map(itemRow));
+  renderCounters();
+  renderEmptyHints();
+}
+
+/** One applied change: only what it touches is redone. */
+function renderChange(effect, change, live) {
+  switch (effect.entity) {
+    case "comment":
+      renderCommentChange(effect);
+      break;
+    case "claim":
+      renderItemGroup(effect.row.item_number);
+      if (effect.previous && effect.previous.item_number !== effect.row.item_number) renderItemGroup(effect.previous.item_number);
+      markClaimComment(effect.row);
+      renderItemRow(effect.row.item_number);
+      if (live) announceClaim(effect);
+      break;
+    case "item":
+      renderItemRow(effect.row.item_number);
+      if (app.groupEls.has(effect.row.item_number)) renderItemGroup(effect.row.item_number);
+      break;
+    case "show":
+      renderShowHead();
+      break;
+  }
+  renderCounters();
+  renderEmptyHints();
+}
+
+function renderShowHead() {
+  const show = app.state.show;
+  if (!show) return;
+  byId("show-title").textContent = show.title;
+  document.title = `${show.title} · showfeed`;
+  const badge = byId("show-status");
+  badge.textContent = show.status;
+  badge.className = `badge status-${show.status}`;
+  badge.hidden = false;
+  byId("go-live").hidden = show.status === "live";
+  byId("end-show").hidden = show.status !== "live";
+}
+
+function renderCounters() {
+  const c = app.state ? app.state.counters() : { comments: 0, commentsExact: true, claims: 0, sold: 0, waitlisted: 0, paid: 0 };
+  const comments = byId("count-comments");
+  comments.textContent = formatCount(c.comments) + (c.commentsExact ? "" : "+");
+  comments.title = c.commentsExact ? "" : "At least: the snapshot holds only the newest comments.";
+  byId("count-claims").textContent = formatCount(c.claims);
+  byId("count-sold").textContent = formatCount(c.sold);
+  byId("count-waitlisted").textContent = formatCount(c.waitlisted);
+  byId("count-paid").textContent = formatCount(c.paid);
+}
+
+function renderEmptyHints() {
+  const s = app.state;
+  byId("feed-empty").hidden = s.comments.length > 0;
+  byId("board-empty").hidden = s.claims.size > 0;
+  byId("items-empty").hidden = s.items.size > 0;
+  const cap = byId("feed-cap");
+  cap.hidden = s.comments.length <= RENDER_CAP;
+  cap.textContent = `Showing the newest ${RENDER_CAP} comments.`;
+}
+
+/** A click handler setting the open show's status (`live` or `ended`). */
+export function setShowStatus(status) {
+  return async (e) => {
+    e.target.disabled = true;
+    try {
+      await api("PATCH", `/api/shows/${encodeURIComponent(app.showId)}`, { status });
+    } catch (err) {
+      reportError(status === "live" ? "Going live" : "Ending the show", err);
+    } finally {
+      e.target.disabled = false;
+    }
+  };
+}
