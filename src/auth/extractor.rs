@@ -1,20 +1,19 @@
 //! The `Auth` extractor: the checked token of a request.
 
 use axum::extract::{FromRef, FromRequestParts};
+use axum::http::header;
 use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
 
 use super::jwt::{Keys, Role, TokenClaims};
 use crate::domain::ShowId;
-use crate::http::error::error_body;
 
 /// A request's verified token. Taken from `Authorization: Bearer`, or from the
 /// `access_token` query parameter (browsers' EventSource cannot set headers).
 #[derive(Debug, Clone)]
 pub struct Auth(pub TokenClaims);
 
-/// Why a request is refused: 401 without a valid token, 403 with one that lacks the right.
+/// Why a request is refused: 401 without a valid token, 403 with one that lacks the right
+/// (the statuses are `http::error`'s, like every other error's).
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
     #[error("missing bearer token")]
@@ -25,25 +24,6 @@ pub enum AuthError {
     Role,
     #[error("this token may not see that show")]
     Show,
-}
-
-impl IntoResponse for AuthError {
-    fn into_response(self) -> Response {
-        let (status, code) = match self {
-            AuthError::Missing | AuthError::Invalid(_) => {
-                (StatusCode::UNAUTHORIZED, "unauthorized")
-            }
-            AuthError::Role | AuthError::Show => (StatusCode::FORBIDDEN, "forbidden"),
-        };
-        let mut response = error_body(status, code, &self.to_string());
-        if status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                header::HeaderValue::from_static("Bearer"),
-            );
-        }
-        response
-    }
 }
 
 impl Auth {

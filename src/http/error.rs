@@ -9,7 +9,7 @@ use crate::service::ServiceError;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::FromRequest;
 use axum::extract::FromRequestParts;
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -132,5 +132,26 @@ impl From<FeedError> for ApiError {
             FeedError::NotFound => ApiError::NotFound("show"),
             FeedError::Db(e) => e.into(),
         }
+    }
+}
+
+/// 401 (with `WWW-Authenticate: Bearer`) without a valid token, 403 with one that lacks
+/// the right.
+impl IntoResponse for AuthError {
+    fn into_response(self) -> Response {
+        let (status, code) = match self {
+            AuthError::Missing | AuthError::Invalid(_) => {
+                (StatusCode::UNAUTHORIZED, "unauthorized")
+            }
+            AuthError::Role | AuthError::Show => (StatusCode::FORBIDDEN, "forbidden"),
+        };
+        let mut response = error_body(status, code, &self.to_string());
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
+        }
+        response
     }
 }
