@@ -31,77 +31,59 @@ const PREFIX: &str = "showfeed";
 #[derive(Debug, Clone, Default)]
 pub struct Counter(counter::Counter<u64, AtomicU64>);
 
-impl Deref for Counter {
-    type Target = AtomicU64;
-
-    fn deref(&self) -> &AtomicU64 {
-        self.0.inner()
-    }
-}
-
 /// A gauge of whole numbers. Derefs to its atomic: `fetch_add`/`fetch_sub`/`store`.
 #[derive(Debug, Clone, Default)]
 pub struct Gauge(gauge::Gauge<i64, AtomicI64>);
 
-impl Deref for Gauge {
-    type Target = AtomicI64;
-
-    fn deref(&self) -> &AtomicI64 {
-        self.0.inner()
-    }
-}
-
 /// A yes/no gauge, exposed as 1 or 0. Derefs to its `AtomicBool`.
 #[derive(Debug, Clone, Default)]
 pub struct Flag(Arc<AtomicBool>);
-
-impl Deref for Flag {
-    type Target = AtomicBool;
-
-    fn deref(&self) -> &AtomicBool {
-        &self.0
-    }
-}
-
-impl TypedMetric for Flag {
-    const TYPE: MetricType = MetricType::Gauge;
-}
-
-impl EncodeMetric for Flag {
-    fn encode(&self, mut encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
-        encoder.encode_gauge(&i64::from(self.load(Relaxed)))
-    }
-
-    fn metric_type(&self) -> MetricType {
-        Self::TYPE
-    }
-}
 
 /// A fraction stored in parts per million (an integer `store`), exposed as 0..1.
 /// Derefs to the `AtomicU64` holding the ppm.
 #[derive(Debug, Clone, Default)]
 pub struct Ppm(Arc<AtomicU64>);
 
-impl Deref for Ppm {
-    type Target = AtomicU64;
+/// `Deref` to the atomic each handle wraps, so call sites keep the plain atomic API.
+macro_rules! deref_to_atomic {
+    ($($ty:ident => $atomic:ty, |$s:ident| $inner:expr;)*) => {$(
+        impl Deref for $ty {
+            type Target = $atomic;
 
-    fn deref(&self) -> &AtomicU64 {
-        &self.0
-    }
+            fn deref(&$s) -> &$atomic {
+                $inner
+            }
+        }
+    )*};
+}
+deref_to_atomic! {
+    Counter => AtomicU64, |self| self.0.inner();
+    Gauge => AtomicI64, |self| self.0.inner();
+    Flag => AtomicBool, |self| &self.0;
+    Ppm => AtomicU64, |self| &self.0;
 }
 
-impl TypedMetric for Ppm {
-    const TYPE: MetricType = MetricType::Gauge;
+/// A gauge of our own type: its value at scrape time, computed from the atomic.
+macro_rules! gauge_from {
+    ($($ty:ident => |$s:ident| $value:expr;)*) => {$(
+        impl TypedMetric for $ty {
+            const TYPE: MetricType = MetricType::Gauge;
+        }
+
+        impl EncodeMetric for $ty {
+            fn encode(&$s, mut encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
+                encoder.encode_gauge(&$value)
+            }
+
+            fn metric_type(&self) -> MetricType {
+                Self::TYPE
+            }
+        }
+    )*};
 }
-
-impl EncodeMetric for Ppm {
-    fn encode(&self, mut encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
-        encoder.encode_gauge(&(self.load(Relaxed) as f64 / 1e6))
-    }
-
-    fn metric_type(&self) -> MetricType {
-        Self::TYPE
-    }
+gauge_from! {
+    Flag => |self| i64::from(self.load(Relaxed));
+    Ppm => |self| (self.load(Relaxed) as f64 / 1e6);
 }
 
 /// A query kind's count and total time: `<name>_total` and `<name>_seconds_total`.
