@@ -36,7 +36,8 @@ pub enum ApiError {
     Internal(String),
 }
 
-/// The error JSON with a status; also used by the auth extractor.
+/// The error JSON with a status: every refusal's body, here and for the router's
+/// fallbacks.
 pub fn error_body(status: StatusCode, code: &str, message: &str) -> Response {
     let body = json!({ "error": { "code": code, "message": message } });
     (status, axum::Json(body)).into_response()

@@ -37,7 +37,7 @@ pub async fn set_status(
         let show = show_of(db, claim).await?;
         let mut client = db.client().await?;
         let tx = db::begin_as(&mut client, actor).await?;
-        db::shows::lock(&tx, show).await?;
+        super::shows::lock(&tx, show).await?;
         let locked = db::claims::lock(&tx, claim)
             .await?
             .ok_or(ServiceError::NotFound("claim"))?;

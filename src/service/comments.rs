@@ -7,7 +7,7 @@ use crate::domain::claim::{allocate, Candidate};
 use crate::domain::claim_text::parse_claim;
 use crate::domain::{Claim, Comment, CommentBatch, CommentId, ShowId, ShowStatus};
 
-use super::{retry_aborted, Failed, Result, ServiceError};
+use super::{retry_aborted, Failed, Result};
 
 /// What one `POST /comments` stored.
 #[derive(Debug, serde::Serialize)]
@@ -27,9 +27,7 @@ pub async fn ingest(db: &Db, actor: &str, show: ShowId, batch: &CommentBatch) ->
     retry_aborted(|| async move {
         let mut client = db.client().await?;
         let tx = db::begin_as(&mut client, actor).await?;
-        let status = db::shows::lock(&tx, show)
-            .await?
-            .ok_or(ServiceError::NotFound("show"))?;
+        let status = super::shows::lock(&tx, show).await?;
         let mut stored: HashMap<String, Comment> = db::comments::insert_batch(&tx, show, &batch.0)
             .await?
             .into_iter()

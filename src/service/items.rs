@@ -3,7 +3,7 @@
 use crate::db::{self, Db};
 use crate::domain::{Claim, Item, ItemNumber, ItemPut, ShowId};
 
-use super::{retry_aborted, Failed, Result, ServiceError};
+use super::{retry_aborted, Result};
 
 /// What `PUT /items/{n}` did.
 #[derive(Debug, serde::Serialize)]
@@ -29,9 +29,7 @@ pub async fn put(
     retry_aborted(|| async move {
         let mut client = db.client().await?;
         let tx = db::begin_as(&mut client, actor).await?;
-        if db::shows::lock(&tx, show).await?.is_none() {
-            return Err(Failed::Refused(ServiceError::NotFound("show")));
-        }
+        super::shows::lock(&tx, show).await?;
         let (item, created) = db::items::upsert(&tx, show, number, item).await?;
         let promoted = db::claims::promote_waitlist(&tx, show, number.get()).await?;
         tx.commit().await?;

@@ -1,10 +1,10 @@
 //! Creating, listing and changing shows.
 
 use crate::db::{self, Db};
-use crate::domain::{NewShow, Show, ShowId, ShowPatch};
+use crate::domain::{NewShow, Show, ShowId, ShowPatch, ShowStatus};
 use deadpool_postgres::GenericClient;
 
-use super::{Result, ServiceError};
+use super::{Failed, Result, ServiceError};
 
 pub async fn create(db: &Db, actor: &str, show: &NewShow) -> Result<Show> {
     let mut client = db.client().await?;
@@ -44,4 +44,13 @@ pub async fn update(db: &Db, actor: &str, id: ShowId, patch: &ShowPatch) -> Resu
     let show = fetch(&tx, id).await?;
     tx.commit().await?;
     Ok(show)
+}
+
+/// Locks the show's row for the rest of the transaction, the first lock every writer of a
+/// show takes (see the locking order in `service`), and returns its status; NotFound for
+/// an unknown show.
+pub(super) async fn lock(tx: &impl GenericClient, id: ShowId) -> Result<ShowStatus, Failed> {
+    db::shows::lock(tx, id)
+        .await?
+        .ok_or(Failed::Refused(ServiceError::NotFound("show")))
 }
