@@ -82,6 +82,16 @@ pub struct HttpArgs {
     /// Seconds between SIGTERM and closing the open streams (the load balancer's health-check interval).
     #[arg(long, env = "SHUTDOWN_GRACE_SECS", default_value_t = 5)]
     pub shutdown_grace_secs: u64,
+    /// Seconds a client may take to send a request's headers before its connection is closed.
+    #[arg(long, env = "HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_read_timeout_secs: u64,
+    /// Largest request head (request line and headers) in bytes (larger: 431).
+    #[arg(long, env = "MAX_HEADER_BYTES", default_value_t = 32 * 1024)]
+    pub max_header_bytes: usize,
+    /// Open connections at most; beyond it new sockets are closed at once. Default: the
+    /// file-descriptor limit minus 2 × POOL_SIZE minus 64.
+    #[arg(long, env = "MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
 }
 
 impl HttpArgs {
@@ -93,6 +103,11 @@ impl HttpArgs {
     /// Time between the shutdown signal and closing the open streams.
     pub fn shutdown_grace(&self) -> Duration {
         Duration::from_secs(self.shutdown_grace_secs)
+    }
+
+    /// Time a client has to send a request's headers (at least a second).
+    pub fn header_read_timeout(&self) -> Duration {
+        Duration::from_secs(self.header_read_timeout_secs.max(1))
     }
 }
 

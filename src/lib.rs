@@ -5,6 +5,7 @@
 //! - [`cli`]: the commands (`serve`, `migrate`, `token`, `demo`, `prune`), one module each.
 //! - [`config`]: settings shared by every command (flags and environment), in groups.
 //! - [`startup`]: builds the service and runs it; the order of shutdown.
+//! - [`server`]: the accept loop: header timeout, head size and connection limits.
 //! - [`shutdown`]: the tokens that drain, close streams, and stop tasks.
 //! - [`database`]: which Postgres (DATABASE_URL or embedded), migrated, and its JWT secret.
 //! - [`dev_pg`]: the embedded Postgres for development and tests.
@@ -27,6 +28,7 @@ pub mod domain;
 pub mod feed;
 pub mod http;
 pub mod observability;
+pub mod server;
 pub mod service;
 pub mod shutdown;
 pub mod startup;

@@ -119,24 +119,21 @@ impl Application {
             shutdown.stop.clone(),
         ));
 
-        use axum::serve::ListenerExt;
-        let tcp = listener.tap_io(|stream| {
-            // Small frames must not wait for Nagle (~40 ms each).
-            let _ = stream.set_nodelay(true);
-        });
+        let limits = crate::server::ConnectionLimits::from_config(&state.config);
+        let metrics = state.metrics.clone();
         let streams_closed = shutdown.streams.clone();
-        // A make-service built once: serving the Router itself would rebuild its routes
-        // and clone the state for every accepted connection (~80 KiB per idle stream).
-        let server = axum::serve(tcp, http::router(state).into_make_service())
-            .with_graceful_shutdown(async move { streams_closed.cancelled().await });
-        let result = std::future::IntoFuture::into_future(server);
+        // One router, cloned (an `Arc`) per connection: no per-connection rebuild.
+        let result =
+            crate::server::serve(listener, http::router(state), limits, metrics, async move {
+                streams_closed.cancelled().await
+            });
         // Streams end when `streams` is cancelled; other requests get DRAIN_LIMIT more.
         let drained = async {
             shutdown.streams.cancelled().await;
             tokio::time::sleep(DRAIN_LIMIT).await;
         };
         tokio::select! {
-            r = result => r.context("HTTP server failed")?,
+            () = result => {}
             _ = drained => tracing::warn!("requests still open after the drain limit; stopping anyway"),
         }
         shutdown.stop.cancel();

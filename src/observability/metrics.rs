@@ -189,6 +189,10 @@ pub struct Metrics {
     pub http_responses: ByStatusClass,
     /// Other nodes' listener sessions the watchdog terminated.
     pub stuck_listeners_terminated: Counter,
+    /// Failed `accept()` calls (EMFILE and the like), backed off instead of logged each time.
+    pub accept_errors: Counter,
+    /// Sockets closed at once because MAX_CONNECTIONS were open.
+    pub connections_refused: Counter,
 }
 
 impl Metrics {
@@ -277,6 +281,16 @@ impl Metrics {
                 "stuck_listeners_terminated",
                 "Stuck listener sessions of other nodes terminated by the watchdog",
                 &self.stuck_listeners_terminated,
+            ),
+            (
+                "accept_errors",
+                "Failed accepts of new connections (e.g. out of file descriptors)",
+                &self.accept_errors,
+            ),
+            (
+                "connections_refused",
+                "New connections closed at once because MAX_CONNECTIONS were open",
+                &self.connections_refused,
             ),
         ];
         for (name, help, counter) in counters {

@@ -13,6 +13,7 @@ mod bad_input;
 mod changelog;
 mod claims;
 mod cli;
+mod connection_limits;
 mod console;
 mod console_assets;
 mod contract;
