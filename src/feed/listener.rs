@@ -74,7 +74,7 @@ pub async fn run(
             Err(e) => {
                 metrics().listener_up.store(false, Relaxed);
                 let delay = backoff.next_delay();
-                tracing::warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "listener connection lost");
+                log_loss(&e, delay);
                 tokio::select! {
                     _ = tokio::time::sleep(delay) => {}
                     _ = shutdown.cancelled() => break,
@@ -181,6 +181,40 @@ async fn terminate_stuck_listeners(
     Ok(())
 }
 
+/// The loss line, with the server's reason when it gave one (SQLSTATE and message: an
+/// administrator's `pg_terminate_backend` is 57P01, a locked-out role 28000/28P01, too many
+/// connections 53300) and the whole source chain, not just tokio-postgres's "db error".
+fn log_loss(e: &ListenError, delay: Duration) {
+    let retry_in_ms = delay.as_millis() as u64;
+    let error = error_chain(e);
+    match e.db_error() {
+        Some(db) => tracing::warn!(
+            sqlstate = db.code().code(),
+            server_message = db.message(),
+            error = %error,
+            retry_in_ms,
+            "listener connection lost"
+        ),
+        None => tracing::warn!(error = %error, retry_in_ms, "listener connection lost"),
+    }
+}
+
+/// `e` and each of its sources, joined with ": ".
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        // `#[error(transparent)]` and wrappers may repeat their source's text.
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 /// Why a listener connection ended.
 #[derive(Debug, thiserror::Error)]
 enum ListenError {
@@ -190,4 +224,14 @@ enum ListenError {
     Closed,
     #[error("ping got no answer within {0:?}")]
     PingTimeout(Duration),
+}
+
+impl ListenError {
+    /// The server's error report, when the server sent one.
+    fn db_error(&self) -> Option<&tokio_postgres::error::DbError> {
+        match self {
+            ListenError::Pg(e) => e.as_db_error(),
+            _ => None,
+        }
+    }
 }

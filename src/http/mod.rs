@@ -1,5 +1,6 @@
 //! The HTTP surface: REST routes, the SSE stream, health and metrics, the console.
 
+pub mod access_log;
 pub mod changes;
 pub mod claims;
 pub mod comments;
@@ -60,9 +61,13 @@ pub fn router(state: AppState) -> Router {
         .layer(
             // Log the path only: the query may carry an access_token.
             TraceLayer::new_for_http().make_span_with(|req: &Request| {
-                tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+                let request_id = req.headers().get(access_log::REQUEST_ID);
+                let request_id = request_id.and_then(|v| v.to_str().ok()).unwrap_or_default();
+                tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id)
             }),
         )
+        // Outermost: sets the request id the span above reads, and sees the final status.
+        .layer(middleware::from_fn(access_log::access_log))
         .with_state(state)
 }
 

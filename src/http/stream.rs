@@ -70,7 +70,14 @@ async fn stream_show_events(
     let expires_in = Duration::from_secs(auth.0.exp.saturating_sub(now_secs()));
     let now = Instant::now();
     let heartbeat = state.config.http.heartbeat();
-    let events = EventStream {
+    // `http::access_log` has set it (the client's, or a new one) on every request.
+    let request_id = headers
+        .get(super::access_log::REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    tracing::info!(show_id = %id, request_id = %request_id, "stream opened");
+    let mut events = EventStream {
         sub,
         heartbeat,
         expires: Box::pin(tokio::time::sleep_until(now + expires_in)),
@@ -81,6 +88,13 @@ async fn stream_show_events(
         last_sent: now,
         metrics: state.metrics.clone(),
         done: false,
+        log: StreamLog {
+            show: id,
+            request_id,
+            opened: now,
+            frames: 0,
+            ended: "client closed",
+        },
     };
     let mut opening = vec![retry_hint(RETRY_MS)];
     opening.extend(events.chunks(first));
@@ -129,10 +143,36 @@ struct EventStream {
     last_sent: Instant,
     metrics: std::sync::Arc<Metrics>,
     done: bool,
+    log: StreamLog,
+}
+
+/// What the stream's close line tells; written when the stream is dropped (the client
+/// went away, or the body ended after the last frame), whichever way it ends.
+struct StreamLog {
+    show: ShowId,
+    request_id: String,
+    opened: Instant,
+    /// Change frames handed out (`initial` included; keep-alives and retry hints not).
+    frames: u64,
+    /// Why it ended; stays "client closed" unless the server ended it.
+    ended: &'static str,
+}
+
+impl Drop for StreamLog {
+    fn drop(&mut self) {
+        tracing::info!(
+            show_id = %self.show,
+            request_id = %self.request_id,
+            duration_ms = self.opened.elapsed().as_millis() as u64,
+            frames = self.frames,
+            reason = self.ended,
+            "stream closed"
+        );
+    }
 }
 
 impl EventStream {
-    fn chunks(&self, next: Next) -> Vec<Bytes> {
+    fn chunks(&mut self, next: Next) -> Vec<Bytes> {
         let chunks: Vec<Bytes> = match next {
             Next::Frames(frames) => frames.iter().map(|f| f.sse.clone()).collect(),
             Next::Initial(frame) => vec![frame.sse.clone()],
@@ -140,6 +180,7 @@ impl EventStream {
         self.metrics
             .frames_sent
             .fetch_add(chunks.len() as u64, Relaxed);
+        self.log.frames += chunks.len() as u64;
         let bytes: usize = chunks.iter().map(Bytes::len).sum();
         self.metrics.bytes_sent.fetch_add(bytes as u64, Relaxed);
         chunks
@@ -155,12 +196,14 @@ impl EventStream {
                 biased;
                 _ = self.closing.as_mut() => {
                     self.done = true;
+                    self.log.ended = "node shutting down";
                     // Spread the reconnects of a closing node's clients over a second or so.
                     let jitter = rand::thread_rng().gen_range(250..1500);
                     return Some(vec![retry_hint(jitter)]);
                 }
                 _ = self.expires.as_mut() => {
                     self.done = true;
+                    self.log.ended = "token expired";
                     return Some(vec![AUTH_EXPIRED]);
                 }
                 _ = self.idle.as_mut() => {
@@ -185,6 +228,7 @@ impl EventStream {
                         Err(e) => {
                             tracing::warn!(show_id = %self.sub.show(), error = %e, "stream ended by a feed error; the client will resume");
                             self.done = true;
+                            self.log.ended = "feed error";
                             Some(vec![retry_hint(RETRY_MS)])
                         }
                     };

@@ -8,6 +8,7 @@ mod child_node;
 #[allow(dead_code)]
 mod helpers;
 
+mod access_log;
 mod auth;
 mod bad_input;
 mod changelog;

@@ -1,0 +1,278 @@
+//! What an operator reads in the log: the access line per request, `X-Request-Id`, the
+//! stream's open and close lines, no credential anywhere, and the listener's loss with the
+//! server's reason. A child `showfeed serve` process (JSON logs at info) writes its stdout
+//! to a file the test reads.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+use showfeed::auth::Role;
+
+use crate::helpers::*;
+
+/// A node in its own process, its log in a file.
+struct LoggedNode {
+    process: Child,
+    address: String,
+    log: std::path::PathBuf,
+}
+
+impl LoggedNode {
+    async fn start(app: &TestApp) -> LoggedNode {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let log = std::env::temp_dir().join(format!("showfeed-log-{}.jsonl", uuid::Uuid::new_v4()));
+        let process = Command::new(env!("CARGO_BIN_EXE_showfeed"))
+            .arg("serve")
+            .env("DATABASE_URL", connection_string(&app.database))
+            .env("JWT_SECRET", app.secret())
+            .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", "info")
+            .env("LOG_JSON", "true")
+            .stdout(Stdio::from(std::fs::File::create(&log).unwrap()))
+            .spawn()
+            .unwrap();
+        let node = LoggedNode {
+            process,
+            address: format!("http://127.0.0.1:{port}"),
+            log,
+        };
+        let client = reqwest::Client::new();
+        for _ in 0..400 {
+            if let Ok(r) = client.get(node.url("/readyz")).send().await {
+                if r.status() == 200 {
+                    return node;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("the showfeed process did not become ready");
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    fn text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap()
+    }
+
+    fn lines(&self) -> Vec<Value> {
+        self.text()
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+
+    /// The first line `matches` accepts, waiting up to 5 s for it.
+    async fn wait_line(&self, what: &str, matches: impl Fn(&Value) -> bool) -> Value {
+        for _ in 0..100 {
+            if let Some(line) = self.lines().into_iter().find(&matches) {
+                return line;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no log line for {what}; the log:\n{}", self.text());
+    }
+
+    /// The access line of the request with this id.
+    async fn access_line(&self, request_id: &str) -> Value {
+        self.wait_line(&format!("request {request_id}"), |l| {
+            l["target"] == "showfeed::access" && l["fields"]["request_id"] == request_id
+        })
+        .await
+    }
+}
+
+impl Drop for LoggedNode {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+fn request_id_of(response: &reqwest::Response) -> String {
+    response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn each_request_gets_an_access_line_with_method_route_template_and_status() {
+    let app = spawn_app().await;
+    let show = app.create_show("live").await;
+    let node = LoggedNode::start(&app).await;
+    let client = reqwest::Client::new();
+
+    let ok = client
+        .get(node.url(&format!("/api/shows/{show}/comments?limit=5")))
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    let line = node.access_line(&request_id_of(&ok)).await;
+    let fields = &line["fields"];
+    assert_eq!(line["level"], "INFO");
+    assert_eq!(fields["method"], "GET");
+    assert_eq!(fields["route"], "/api/shows/{id}/comments");
+    assert_eq!(fields["status"], 200);
+    assert!(fields["duration_ms"].as_f64().is_some(), "{line}");
+    assert!(fields["bytes"].as_u64().is_some_and(|b| b > 0), "{line}");
+    assert!(
+        !line.to_string().contains("limit=5"),
+        "no query string: {line}"
+    );
+
+    let missing = client
+        .get(node.url(&format!("/api/shows/{}", uuid::Uuid::new_v4())))
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    let line = node.access_line(&request_id_of(&missing)).await;
+    assert_eq!(line["fields"]["route"], "/api/shows/{id}");
+    assert_eq!(line["fields"]["status"], 404);
+
+    let unknown = client.get(node.url("/no/such/path")).send().await.unwrap();
+    assert_eq!(unknown.status(), 404);
+    let line = node.access_line(&request_id_of(&unknown)).await;
+    assert_eq!(line["fields"]["route"], "(no route)");
+    assert!(!line.to_string().contains("/no/such/path"), "{line}");
+}
+
+#[tokio::test]
+async fn x_request_id_is_echoed_when_given_and_made_when_missing_or_insane() {
+    let app = spawn_app().await;
+    let node = LoggedNode::start(&app).await;
+    let client = reqwest::Client::new();
+
+    let given = client
+        .get(node.url("/healthz"))
+        .header("X-Request-Id", "client-id-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(request_id_of(&given), "client-id-42");
+    node.access_line("client-id-42").await;
+
+    let made = client.get(node.url("/healthz")).send().await.unwrap();
+    let id = request_id_of(&made);
+    assert!(uuid::Uuid::parse_str(&id).is_ok(), "a uuid: {id}");
+    let line = node.access_line(&id).await;
+    assert_eq!(line["fields"]["route"], "/healthz");
+
+    let too_long = "x".repeat(129);
+    let replaced = client
+        .get(node.url("/healthz"))
+        .header("X-Request-Id", &too_long)
+        .send()
+        .await
+        .unwrap();
+    let id = request_id_of(&replaced);
+    assert!(
+        uuid::Uuid::parse_str(&id).is_ok(),
+        "replaced by a uuid: {id}"
+    );
+    assert!(!node.text().contains(&too_long));
+}
+
+#[tokio::test]
+async fn a_token_in_the_stream_query_leaves_no_trace_and_the_stream_logs_open_and_close() {
+    let app = spawn_app().await;
+    let show = app.create_show("live").await;
+    let node = LoggedNode::start(&app).await;
+    let token = app.mint("viewer-1", Role::Viewer, Some(vec![show]), 600);
+    let signature = token.rsplit('.').next().unwrap().to_owned();
+    assert!(signature.len() > 20);
+
+    let response = reqwest::Client::new()
+        .get(node.url(&format!("/api/shows/{show}/stream?access_token={token}")))
+        .header("X-Request-Id", "stream-req-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let mut sse = SseClient::new(response);
+    let first = sse.next().await;
+    assert_eq!(first.event, "initial");
+
+    let access = node.access_line("stream-req-1").await;
+    assert_eq!(access["fields"]["route"], "/api/shows/{id}/stream");
+    assert_eq!(access["fields"]["status"], 200);
+    let opened = node
+        .wait_line("stream opened", |l| {
+            l["fields"]["message"] == "stream opened" && l["fields"]["request_id"] == "stream-req-1"
+        })
+        .await;
+    assert_eq!(opened["fields"]["show_id"], show.to_string());
+
+    drop(sse);
+    let closed = node
+        .wait_line("stream closed", |l| {
+            l["fields"]["message"] == "stream closed" && l["fields"]["request_id"] == "stream-req-1"
+        })
+        .await;
+    assert_eq!(closed["fields"]["show_id"], show.to_string());
+    assert_eq!(closed["fields"]["frames"], 1, "{closed}");
+    assert_eq!(closed["fields"]["reason"], "client closed");
+    assert!(closed["fields"]["duration_ms"].as_u64().is_some());
+
+    let log = node.text();
+    assert!(
+        !log.contains(&signature),
+        "the token's signature is in the log"
+    );
+    assert!(!log.contains("access_token"), "the query is in the log");
+}
+
+#[tokio::test]
+async fn the_listeners_loss_is_logged_with_the_servers_sqlstate_and_message() {
+    let app = spawn_app().await;
+    let node = LoggedNode::start(&app).await;
+    node.wait_line("listening", |l| {
+        l["fields"]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("listening on channel"))
+    })
+    .await;
+
+    let killed = app
+        .sql()
+        .await
+        .query_one(
+            "select count(pg_terminate_backend(pid)) from pg_stat_activity \
+             where application_name = 'showfeed-listener' and datname = current_database()",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert!(killed.get::<_, i64>(0) >= 1);
+
+    let lost = node
+        .wait_line("listener connection lost", |l| {
+            l["fields"]["message"] == "listener connection lost"
+        })
+        .await;
+    let fields = &lost["fields"];
+    assert_eq!(fields["sqlstate"], "57P01", "{lost}");
+    assert!(
+        fields["server_message"]
+            .as_str()
+            .is_some_and(|m| m.contains("terminating connection due to administrator command")),
+        "{lost}"
+    );
+    assert!(
+        fields["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("administrator command")),
+        "the source chain: {lost}"
+    );
+}
