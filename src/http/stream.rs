@@ -5,6 +5,7 @@
 //! hands out `Bytes` clones, and hyper writes several queued frames in one go.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
@@ -14,6 +15,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::Extension;
 use axum::Router;
 use bytes::Bytes;
 use futures::StreamExt;
@@ -30,6 +32,7 @@ use crate::domain::ShowId;
 use crate::feed::frame::{retry_hint, AUTH_EXPIRED, KEEP_ALIVE};
 use crate::feed::{Next, Subscription};
 use crate::observability::Metrics;
+use crate::server::Hangup;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/api/shows/{id}/stream", get(stream_show_events))
@@ -59,6 +62,7 @@ async fn stream_show_events(
     auth: Auth,
     ApiPath(id): ApiPath<ShowId>,
     ApiQuery(query): ApiQuery<StreamQuery>,
+    hangup: Option<Extension<Hangup>>,
     headers: HeaderMap,
 ) -> Result<Response> {
     auth.require_show(Role::Viewer, id)?;
@@ -85,6 +89,11 @@ async fn stream_show_events(
         // the node every stream shares.
         closing: Box::pin(state.shutdown.streams.child_token().cancelled_owned()),
         idle: Box::pin(tokio::time::sleep_until(now + heartbeat)),
+        hangup: match hangup {
+            Some(Extension(hangup)) => Box::pin(hangup.closed()),
+            // Served without the accept loop (a router in a test): heartbeats notice.
+            None => Box::pin(std::future::pending()),
+        },
         last_sent: now,
         metrics: state.metrics.clone(),
         done: false,
@@ -120,6 +129,9 @@ async fn stream_show_events(
         HeaderValue::from_static("no-cache, no-transform"),
     );
     h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    // Nothing after a stream is ever answered on its connection, so bytes the client
+    // sends behind it are read and dropped while watching for its close (`Hangup`).
+    h.insert(header::CONNECTION, HeaderValue::from_static("close"));
     Ok(response)
 }
 
@@ -139,6 +151,10 @@ struct EventStream {
     /// Fires at `last_sent + heartbeat` or earlier; re-armed lazily when it fires early,
     /// so that sending a frame never touches the timer.
     idle: Pin<Box<Sleep>>,
+    /// Resolves when the client closes its connection, even with bytes pipelined behind
+    /// the request (hyper then stops reading and would hear of the close only when a
+    /// heartbeat write fails).
+    hangup: Pin<Box<dyn Future<Output = ()> + Send>>,
     /// When bytes were last handed out (the opening, frames, or a keep-alive).
     last_sent: Instant,
     metrics: std::sync::Arc<Metrics>,
@@ -206,6 +222,7 @@ impl EventStream {
                     self.log.ended = "token expired";
                     return Some(vec![AUTH_EXPIRED]);
                 }
+                () = self.hangup.as_mut() => return None,
                 _ = self.idle.as_mut() => {
                     // Frames went out since the timer was armed: wait for the rest of a
                     // heartbeat counted from the last one.

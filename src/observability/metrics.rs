@@ -115,37 +115,91 @@ impl Timed {
     }
 }
 
-/// HTTP responses by status class: one counter each for 1xx..5xx, always all five exposed,
-/// in that order, with the label `class`.
-#[derive(Debug, Clone, Default)]
-pub struct ByStatusClass([Counter; 5]);
+/// Counters told apart by one label with a fixed set of values, all always exposed, in
+/// that order.
+#[derive(Debug, Clone)]
+pub struct Labelled<const N: usize> {
+    label: &'static str,
+    values: [&'static str; N],
+    counters: [Counter; N],
+}
 
-impl ByStatusClass {
-    const CLASSES: [&'static str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
+impl<const N: usize> Labelled<N> {
+    fn new(label: &'static str, values: [&'static str; N]) -> Self {
+        Labelled {
+            label,
+            values,
+            counters: std::array::from_fn(|_| Counter::default()),
+        }
+    }
 
-    /// Counts one response with `status` (below 100 counts as 1xx, above 599 as 5xx).
-    pub fn count(&self, status: u16) {
-        let class = (status / 100).clamp(1, 5) as usize - 1;
-        self.0[class].fetch_add(1, Relaxed);
+    /// Counts one under `values[index]` (an index past the end counts under the last).
+    fn count(&self, index: usize) {
+        self.counters[index.min(N - 1)].fetch_add(1, Relaxed);
     }
 }
 
-impl TypedMetric for ByStatusClass {
+impl<const N: usize> TypedMetric for Labelled<N> {
     const TYPE: MetricType = MetricType::Counter;
 }
 
-impl EncodeMetric for ByStatusClass {
+impl<const N: usize> EncodeMetric for Labelled<N> {
     fn encode(&self, mut encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
-        for (class, counter) in Self::CLASSES.iter().zip(&self.0) {
+        for (value, counter) in self.values.iter().zip(&self.counters) {
             counter
                 .0
-                .encode(encoder.encode_family(&[("class", *class)])?)?;
+                .encode(encoder.encode_family(&[(self.label, *value)])?)?;
         }
         Ok(())
     }
 
     fn metric_type(&self) -> MetricType {
         Self::TYPE
+    }
+}
+
+/// HTTP responses by status class (`class` = 1xx..5xx).
+#[derive(Debug, Clone)]
+pub struct ByStatusClass(Labelled<5>);
+
+impl Default for ByStatusClass {
+    fn default() -> Self {
+        ByStatusClass(Labelled::new("class", ["1xx", "2xx", "3xx", "4xx", "5xx"]))
+    }
+}
+
+impl ByStatusClass {
+    /// Counts one response with `status` (below 100 counts as 1xx, above 599 as 5xx).
+    pub fn count(&self, status: u16) {
+        self.0.count((status / 100).clamp(1, 5) as usize - 1);
+    }
+}
+
+/// Failed accepts by cause (`kind`): the process's descriptors (`emfile`), the system's
+/// (`enfile`), kernel memory (`enobufs`, `enomem`), anything else (`other`).
+#[derive(Debug, Clone)]
+pub struct AcceptErrors(Labelled<5>);
+
+impl Default for AcceptErrors {
+    fn default() -> Self {
+        AcceptErrors(Labelled::new(
+            "kind",
+            ["emfile", "enfile", "enobufs", "enomem", "other"],
+        ))
+    }
+}
+
+impl AcceptErrors {
+    /// Counts one failed accept.
+    pub fn count(&self, e: &std::io::Error) {
+        let index = match e.raw_os_error() {
+            Some(libc::EMFILE) => 0,
+            Some(libc::ENFILE) => 1,
+            Some(libc::ENOBUFS) => 2,
+            Some(libc::ENOMEM) => 3,
+            _ => 4,
+        };
+        self.0.count(index);
     }
 }
 
@@ -189,10 +243,12 @@ pub struct Metrics {
     pub http_responses: ByStatusClass,
     /// Other nodes' listener sessions the watchdog terminated.
     pub stuck_listeners_terminated: Counter,
-    /// Failed `accept()` calls (EMFILE and the like), backed off instead of logged each time.
-    pub accept_errors: Counter,
-    /// Sockets closed at once because MAX_CONNECTIONS were open.
+    /// Failed `accept()` calls by cause, backed off instead of logged each time.
+    pub accept_errors: AcceptErrors,
+    /// New sockets closed at once because MAX_CONNECTIONS were open and all busy.
     pub connections_refused: Counter,
+    /// Connections waiting for a request head that were closed to make room for new ones.
+    pub connections_evicted: Counter,
 }
 
 impl Metrics {
@@ -283,19 +339,24 @@ impl Metrics {
                 &self.stuck_listeners_terminated,
             ),
             (
-                "accept_errors",
-                "Failed accepts of new connections (e.g. out of file descriptors)",
-                &self.accept_errors,
+                "connections_refused",
+                "New connections closed at once: MAX_CONNECTIONS open, all busy",
+                &self.connections_refused,
             ),
             (
-                "connections_refused",
-                "New connections closed at once because MAX_CONNECTIONS were open",
-                &self.connections_refused,
+                "connections_evicted",
+                "Connections waiting for a request head closed to make room for new ones",
+                &self.connections_evicted,
             ),
         ];
         for (name, help, counter) in counters {
             r.register(name, help, counter.0.clone());
         }
+        r.register(
+            "accept_errors",
+            "Failed accepts of new connections, by cause",
+            self.accept_errors.0.clone(),
+        );
         r.register(
             "notify_queue_usage",
             "pg_notification_queue_usage() (0..1) of the cluster",
@@ -316,7 +377,7 @@ impl Metrics {
         r.register(
             "http_responses",
             "HTTP responses by status class",
-            self.http_responses.clone(),
+            self.http_responses.0.clone(),
         );
         let gauges = [
             ("pool_size", "Connections in the query pool", pool.size),

@@ -15,12 +15,40 @@ pub struct ChildNode {
 
 impl ChildNode {
     pub async fn start(app: &TestApp, extra_env: &[(&str, &str)]) -> ChildNode {
+        Self::start_with_fd_limit(app, extra_env, None).await
+    }
+
+    /// Like [`ChildNode::start`], with the process's descriptor limit (soft and hard, so
+    /// that its own raise to the hard limit keeps it) set to `fd_limit`.
+    pub async fn start_with_fd_limit(
+        app: &TestApp,
+        extra_env: &[(&str, &str)],
+        fd_limit: Option<u64>,
+    ) -> ChildNode {
+        use std::os::unix::process::CommandExt;
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
-        let process = Command::new(env!("CARGO_BIN_EXE_showfeed"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_showfeed"));
+        if let Some(limit) = fd_limit {
+            let limit = libc::rlimit {
+                rlim_cur: limit,
+                rlim_max: limit,
+            };
+            // SAFETY: setrlimit is async-signal-safe; nothing else runs between fork and exec.
+            unsafe {
+                command.pre_exec(move || {
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) == 0 {
+                        Ok(())
+                    } else {
+                        Err(std::io::Error::last_os_error())
+                    }
+                });
+            }
+        }
+        let process = command
             .arg("serve")
             .env("DATABASE_URL", connection_string(&app.database))
             .env("JWT_SECRET", app.secret())

@@ -1,37 +1,61 @@
 //! The accept loop: every TCP connection served by hyper's HTTP/1 builder with a timer, so
-//! that a client cannot hold a socket by never finishing its headers, cannot send a head
-//! larger than `MAX_HEADER_BYTES`, and cannot open more than `MAX_CONNECTIONS` sockets.
+//! that a client cannot hold a socket by never finishing its headers (nor by idling on a
+//! keep-alive connection: hyper's header timer runs from the end of each response), cannot
+//! send a head larger than `MAX_HEADER_BYTES`, and cannot hold more than `MAX_CONNECTIONS`
+//! sockets: at the cap the connection that has waited longest for a head makes room
+//! ([`slots`]), and only when every connection is busy is a newcomer closed at once.
+//! hyper's empty answers to unparsable heads are replaced by JSON ones ([`parse_errors`]),
+//! and streams watch their socket for the client's close ([`Hangup`]).
 //!
 //! It replaces `axum::serve`, which gives hyper no timer. The router is built once and each
 //! connection gets a clone of it (an `Arc`), as `into_make_service` did: no per-connection
 //! rebuild of routes or state. Failed accepts (out of descriptors) back off and are counted
 //! in `showfeed_accept_errors_total`, logged at most once per [`LOG_EVERY`].
 
+mod parse_errors;
+mod slots;
+mod socket;
+
+use std::convert::Infallible;
 use std::future::Future;
 use std::io;
+use std::pin::Pin;
+use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::Request;
 use axum::Router;
+use bytes::Bytes;
 use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
 use crate::config::Config;
 use crate::observability::Metrics;
+use slots::{Admission, Busy, Slot, Slots};
+use socket::ConnIo;
+pub use socket::Hangup;
 
 /// Descriptors kept free beyond twice the pool for the listener, logs and the embedded database.
 const FD_HEADROOM: usize = 64;
 /// Accept errors and refused connections are logged at most this often.
 const LOG_EVERY: Duration = Duration::from_secs(10);
+/// How long, and for how many bytes, a connection whose head was refused is read on
+/// before it closes.
+const LINGER: Duration = Duration::from_secs(2);
+const LINGER_BYTES: usize = 2 * 1024 * 1024;
+/// How long the accept loop waits for an evicted connection to close, and how often.
+const EVICTION_WAIT: Duration = Duration::from_millis(100);
+const EVICTION_TRIES: usize = 10;
 /// First and largest pause after a failed accept.
 const BACKOFF_START: Duration = Duration::from_millis(50);
 const BACKOFF_MAX: Duration = Duration::from_secs(1);
@@ -43,7 +67,8 @@ pub struct ConnectionLimits {
     pub header_read_timeout: Duration,
     /// Largest request head in bytes; larger heads get hyper's 431.
     pub max_header_bytes: usize,
-    /// Connections open at once; more are closed as soon as they are accepted.
+    /// Connections open at once. At the cap a newcomer takes the slot of the connection
+    /// waiting longest for a head; when none waits, the newcomer is closed at once.
     pub max_connections: usize,
 }
 
@@ -123,14 +148,14 @@ pub async fn serve(
     metrics: Arc<Metrics>,
     signal: impl Future<Output = ()>,
 ) {
-    let mut builder = hyper::server::conn::http1::Builder::new();
+    let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout)
         .max_header_size(limits.max_header_bytes)
         .keep_alive(true);
     let builder = Arc::new(builder);
-    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let slots = Slots::new(limits.max_connections);
     let closing = CancellationToken::new();
     let tracker = TaskTracker::new();
     let mut accept_log = Throttled::new();
@@ -150,7 +175,7 @@ pub async fn serve(
             }
             Err(e) if is_connection_error(&e) => continue,
             Err(e) => {
-                metrics.accept_errors.fetch_add(1, Relaxed);
+                metrics.accept_errors.count(&e);
                 if let Some(count) = accept_log.due() {
                     tracing::warn!(error = %e, count, "accepting connections failed; backing off");
                 }
@@ -162,7 +187,7 @@ pub async fn serve(
                 continue;
             }
         };
-        let Ok(slot) = slots.clone().try_acquire_owned() else {
+        let Some(slot) = admit(&slots, &metrics).await else {
             // Closing at once frees the descriptor; the client sees a reset or EOF.
             drop(stream);
             metrics.connections_refused.fetch_add(1, Relaxed);
@@ -170,39 +195,21 @@ pub async fn serve(
                 tracing::warn!(
                     max_connections = limits.max_connections,
                     count,
-                    "connection limit reached; closing new connections"
+                    "connection limit reached with every connection busy; closing new ones"
                 );
             }
             continue;
         };
         // Small frames must not wait for Nagle (~40 ms each).
         let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(
-            router
-                .clone()
-                .map_request(|req: Request<Incoming>| req.map(Body::new)),
-        );
-        let builder = builder.clone();
-        let closing = closing.clone();
-        let metrics = metrics.clone();
-        tracker.spawn(async move {
-            let conn = builder
-                .serve_connection(TokioIo::new(stream), service)
-                .with_upgrades();
-            tokio::pin!(conn);
-            let result = tokio::select! {
-                result = conn.as_mut() => result,
-                () = closing.cancelled() => {
-                    conn.as_mut().graceful_shutdown();
-                    conn.await
-                }
-            };
-            if let Err(e) = result {
-                count_parse_rejection(&metrics, &e);
-                tracing::trace!(error = %e, "connection ended with an error");
-            }
-            drop(slot);
-        });
+        tracker.spawn(serve_connection(
+            Arc::new(stream),
+            slot,
+            router.clone(),
+            builder.clone(),
+            closing.clone(),
+            metrics.clone(),
+        ));
     }
     drop(listener);
     closing.cancel();
@@ -210,17 +217,103 @@ pub async fn serve(
     tracker.wait().await;
 }
 
-/// hyper answers a too-large head (431) or URI (414) itself, with an empty body and no call
-/// into the router; count those answers with the router's own.
-fn count_parse_rejection(metrics: &Metrics, e: &hyper::Error) {
-    if e.is_parse_too_large() {
-        // hyper names the two cases only in the message.
-        let status = if e.to_string().contains("URI") {
-            414
-        } else {
-            431
-        };
-        metrics.count_response(status);
+/// A slot for a just-accepted connection, waiting for an evicted one to close first so
+/// that the descriptors in use never pass the cap by more than this newcomer; `None`
+/// when every connection is busy (or an eviction takes implausibly long).
+async fn admit(slots: &Arc<Slots>, metrics: &Metrics) -> Option<Slot> {
+    for _ in 0..EVICTION_TRIES {
+        match slots.admit() {
+            Admission::Admitted(slot) => return Some(slot),
+            Admission::Refused => return None,
+            Admission::Wait { evicted } => {
+                if evicted {
+                    metrics.connections_evicted.fetch_add(1, Relaxed);
+                }
+                let _ = tokio::time::timeout(EVICTION_WAIT, slots.freed()).await;
+            }
+        }
+    }
+    None
+}
+
+/// Serves one connection until it ends, the node shuts down (the current request is
+/// finished first) or it is evicted from its slot (closed at once: it was waiting for a
+/// head, so no answer is cut short).
+async fn serve_connection(
+    socket: Arc<TcpStream>,
+    slot: Slot,
+    router: Router,
+    builder: Arc<http1::Builder>,
+    closing: CancellationToken,
+    metrics: Arc<Metrics>,
+) {
+    let refused_a_head = Arc::new(AtomicBool::new(false));
+    let io = ConnIo::new(
+        socket.clone(),
+        slot.watcher(),
+        metrics,
+        refused_a_head.clone(),
+    );
+    let io = TokioIo::new(io);
+    let hangup = Hangup::new(socket.clone());
+    let service = service_fn(|req: Request<Incoming>| {
+        let busy = slot.busy();
+        let mut req = req.map(Body::new);
+        req.extensions_mut().insert(hangup.clone());
+        let router = router.clone();
+        async move {
+            let response = router.oneshot(req).await?;
+            Ok::<_, Infallible>(response.map(|body| BusyBody { body, _busy: busy }))
+        }
+    });
+    let conn = builder.serve_connection(io, service).with_upgrades();
+    tokio::pin!(conn);
+    let result = tokio::select! {
+        result = conn.as_mut() => result,
+        () = slot.evicted() => return,
+        () = closing.cancelled() => {
+            conn.as_mut().graceful_shutdown();
+            conn.await
+        }
+    };
+    if let Err(e) = result {
+        tracing::trace!(error = %e, "connection ended with an error");
+    }
+    if refused_a_head.load(Relaxed) {
+        // Closing while the client still sends the head we refused makes the kernel
+        // answer with a reset, which can destroy our JSON answer in the client's buffer
+        // before it is read. Reading on for a moment lets the client see the answer.
+        tokio::select! {
+            () = socket::discard_until_eof(&socket, LINGER_BYTES) => {}
+            () = tokio::time::sleep(LINGER) => {}
+            () = slot.evicted() => {}
+        }
+    }
+}
+
+/// A response body that keeps its connection marked busy until hyper drops it.
+struct BusyBody {
+    body: Body,
+    _busy: Busy,
+}
+
+impl http_body::Body for BusyBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
     }
 }
 
