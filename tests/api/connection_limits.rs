@@ -240,15 +240,8 @@ async fn when_every_connection_is_busy_newcomers_are_closed_and_counted() {
     assert!(answer.is_empty(), "not served: {:?}", answer);
     // The streams were not touched, and once one leaves the node serves again.
     // (Written with SQL: the API has no free connection either.)
-    app.sql()
-        .await
-        .execute(
-            "insert into comments (show_id, external_id, author_id, author_name, text) \
-             values ($1, 'ext-busy', 'ann', 'Ann', 'still flowing')",
-            &[&show],
-        )
-        .await
-        .unwrap();
+    app.insert_comment_by_sql(show, "ext-busy", "still flowing")
+        .await;
     assert_eq!(
         streams[0].next().await.data["data"]["text"],
         "still flowing"

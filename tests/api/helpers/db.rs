@@ -83,6 +83,21 @@ impl TestApp {
         connect(&connection_string(&self.database)).await
     }
 
+    /// Inserts a comment by `ann` with plain SQL, as an analyst or connector would (no API,
+    /// so no claim), and returns its id.
+    pub async fn insert_comment_by_sql(&self, show: Uuid, external_id: &str, text: &str) -> Uuid {
+        self.sql()
+            .await
+            .query_one(
+                "insert into comments (show_id, external_id, author_id, author_name, text) \
+                 values ($1, $2, 'ann', 'Ann', $3) returning id",
+                &[&show, &external_id, &text],
+            )
+            .await
+            .unwrap()
+            .get(0)
+    }
+
     /// The single number a `select count(*) ...` over this test's database returns.
     pub async fn count(&self, query: &str) -> i64 {
         self.sql().await.query_one(query, &[]).await.unwrap().get(0)
