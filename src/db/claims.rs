@@ -7,7 +7,7 @@ use deadpool_postgres::GenericClient;
 use super::rows::{all, FromRow};
 use super::{queries, Result};
 use crate::domain::claim::{ItemState, NewClaim};
-use crate::domain::{Claim, ClaimId, ClaimStatus, ShowId};
+use crate::domain::{Claim, ClaimId, ClaimStatus, CommentId, ShowId};
 
 /// What the claim rules need to know of some items of a show. Read under the show's
 /// lock, so it cannot change before the caller commits.
@@ -104,6 +104,17 @@ pub async fn promote_waitlist(
 pub async fn list(client: &impl GenericClient, show: ShowId) -> Result<Vec<Claim>> {
     let stmt = client.prepare_cached(queries::LIST_CLAIMS).await?;
     let rows = client.query(&stmt, &[&show]).await?;
+    Ok(all(&rows)?)
+}
+
+/// The claims these comments of the show made, as they are now, oldest first.
+pub async fn by_comments(
+    client: &impl GenericClient,
+    show: ShowId,
+    comments: &[CommentId],
+) -> Result<Vec<Claim>> {
+    let stmt = client.prepare_cached(queries::CLAIMS_BY_COMMENTS).await?;
+    let rows = client.query(&stmt, &[&show, &comments]).await?;
     Ok(all(&rows)?)
 }
 

@@ -34,6 +34,20 @@ pub async fn insert_batch(
     Ok(all(&rows)?)
 }
 
+/// The show's stored comments with these external ids, in no particular order (ids it
+/// does not have are left out).
+pub async fn by_external_ids(
+    client: &impl GenericClient,
+    show: ShowId,
+    external_ids: &[&str],
+) -> Result<Vec<Comment>> {
+    let stmt = client
+        .prepare_cached(queries::COMMENTS_BY_EXTERNAL_IDS)
+        .await?;
+    let rows = client.query(&stmt, &[&show, &external_ids]).await?;
+    Ok(all(&rows)?)
+}
+
 /// Comments newest first, `limit` of them, older than comment `before` if given.
 pub async fn page(
     client: &impl GenericClient,

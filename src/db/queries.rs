@@ -18,6 +18,7 @@ sql!(UPSERT_ITEM, "items/upsert.sql");
 sql!(LIST_ITEMS, "items/list.sql");
 sql!(INSERT_COMMENTS, "comments/insert_batch.sql");
 sql!(PAGE_COMMENTS, "comments/page.sql");
+sql!(COMMENTS_BY_EXTERNAL_IDS, "comments/by_external_ids.sql");
 sql!(CLAIM_ITEM_STATE, "claims/item_state.sql");
 sql!(INSERT_CLAIMS, "claims/insert_batch.sql");
 sql!(LOCK_CLAIM, "claims/lock.sql");
@@ -25,6 +26,7 @@ sql!(SHOW_OF_CLAIM, "claims/show_of.sql");
 sql!(SET_CLAIM_STATUS, "claims/set_status.sql");
 sql!(PROMOTE_WAITLIST, "claims/promote.sql");
 sql!(LIST_CLAIMS, "claims/list.sql");
+sql!(CLAIMS_BY_COMMENTS, "claims/by_comments.sql");
 sql!(CHANGES_AFTER, "show_changes/after.sql");
 sql!(PRUNE_CHANGES, "show_changes/prune.sql");
 sql!(ALLOW_PRUNE, "show_changes/allow_prune.sql");
@@ -45,6 +47,7 @@ pub const ALL: &[(&str, &str)] = &[
     ("LIST_ITEMS", LIST_ITEMS),
     ("INSERT_COMMENTS", INSERT_COMMENTS),
     ("PAGE_COMMENTS", PAGE_COMMENTS),
+    ("COMMENTS_BY_EXTERNAL_IDS", COMMENTS_BY_EXTERNAL_IDS),
     ("CLAIM_ITEM_STATE", CLAIM_ITEM_STATE),
     ("INSERT_CLAIMS", INSERT_CLAIMS),
     ("LOCK_CLAIM", LOCK_CLAIM),
@@ -52,6 +55,7 @@ pub const ALL: &[(&str, &str)] = &[
     ("SET_CLAIM_STATUS", SET_CLAIM_STATUS),
     ("PROMOTE_WAITLIST", PROMOTE_WAITLIST),
     ("LIST_CLAIMS", LIST_CLAIMS),
+    ("CLAIMS_BY_COMMENTS", CLAIMS_BY_COMMENTS),
     ("CHANGES_AFTER", CHANGES_AFTER),
     ("PRUNE_CHANGES", PRUNE_CHANGES),
     ("ALLOW_PRUNE", ALLOW_PRUNE),

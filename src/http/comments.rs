@@ -21,7 +21,8 @@ pub(crate) fn router() -> Router<AppState> {
     )
 }
 
-/// One comment object or an array of them, stored in one transaction.
+/// One comment object or an array of them, stored in one transaction. 201 when anything
+/// new was stored, 200 when everything was a re-post (answered with the stored rows).
 #[tracing::instrument(skip_all, fields(show_id = %id))]
 async fn create_comments(
     State(state): State<AppState>,
@@ -31,13 +32,13 @@ async fn create_comments(
 ) -> Result<(StatusCode, Json<Ingested>)> {
     auth.require_show(Role::Ingest, id)?;
     let batch = CommentBatch::try_from(body)?;
-    let stored = service::comments::ingest(&state.db, auth.sub(), id, &batch).await?;
-    let status = if stored.comments.is_empty() {
+    let ingested = service::comments::ingest(&state.db, auth.sub(), id, &batch).await?;
+    let status = if ingested.stored == 0 {
         StatusCode::OK
     } else {
         StatusCode::CREATED
     };
-    Ok((status, Json(stored)))
+    Ok((status, Json(ingested)))
 }
 
 #[derive(Debug, Deserialize)]

@@ -264,16 +264,28 @@ async fn reposting_a_comment_is_a_no_op_that_records_no_change() {
     assert_eq!(r.status(), 201);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["claims"].as_array().unwrap().len(), 1);
+    let comment_id = body["comments"][0]["id"].clone();
+    let claim_id = body["claims"][0]["id"].clone();
     let changes = change_count(&app, show).await;
     assert_eq!(changes, 2);
 
-    // the same platform id again, even with other content: first write wins
+    // the same platform id again, even with other content: first write wins, and the
+    // answer is the stored comment and its claim
     let again = json!({"external_id": "fb-123", "author_id": "ann", "text": "sold 4"});
     let r = app.post_comments(show, &again).await;
-    assert!(r.status().is_success(), "{}", r.status());
+    assert_eq!(r.status(), 200, "nothing new stored");
     let body: Value = r.json().await.unwrap();
-    assert_eq!(body["comments"], json!([]));
-    assert_eq!(body["claims"], json!([]));
+    let comments = body["comments"].as_array().unwrap();
+    assert_eq!(comments.len(), 1, "{body}");
+    assert_eq!(comments[0]["id"], comment_id);
+    assert_eq!(comments[0]["external_id"], "fb-123");
+    assert_eq!(comments[0]["text"], "sold 3");
+    let claims = body["claims"].as_array().unwrap();
+    assert_eq!(claims.len(), 1, "{body}");
+    assert_eq!(claims[0]["id"], claim_id);
+    assert_eq!(claims[0]["comment_id"], comment_id);
+    assert_eq!(claims[0]["item_number"], 3);
+    assert_eq!(board(claims), vec![row("ann", "claimed", None)]);
     assert_eq!(body["duplicates"], json!(["fb-123"]));
 
     assert_eq!(
@@ -286,16 +298,75 @@ async fn reposting_a_comment_is_a_no_op_that_records_no_change() {
     assert_eq!(board(&claims), vec![row("ann", "claimed", None)]);
     assert_eq!(claims[0]["item_number"], 3);
 
-    // in a batch, the known one is skipped and the new one stored
+    // in a batch, the known one is answered as stored and the new one stored, in request
+    // order
     let batch = json!([
         {"external_id": "fb-123", "author_id": "ann", "text": "sold 3"},
         {"external_id": "fb-124", "author_id": "bob", "text": "hi"},
     ]);
-    let body: Value = app.post_comments(show, &batch).await.json().await.unwrap();
+    let r = app.post_comments(show, &batch).await;
+    assert_eq!(r.status(), 201, "something new stored");
+    let body: Value = r.json().await.unwrap();
     assert_eq!(body["duplicates"], json!(["fb-123"]));
-    assert_eq!(body["comments"].as_array().unwrap().len(), 1);
-    assert_eq!(body["comments"][0]["external_id"], "fb-124");
+    let comments = body["comments"].as_array().unwrap();
+    assert_eq!(comments.len(), 2, "{body}");
+    assert_eq!(comments[0]["external_id"], "fb-123");
+    assert_eq!(comments[0]["id"], comment_id);
+    assert_eq!(comments[1]["external_id"], "fb-124");
+    assert_eq!(comments[1]["text"], "hi");
+    let claims = body["claims"].as_array().unwrap();
+    assert_eq!(claims.len(), 1, "{body}");
+    assert_eq!(claims[0]["id"], claim_id);
     assert_eq!(change_count(&app, show).await, changes + 1);
+
+    // an id repeated within one batch is stored once, answered once, listed as a duplicate
+    let repeated = json!([
+        {"external_id": "fb-125", "author_id": "cat", "text": "one"},
+        {"external_id": "fb-125", "author_id": "cat", "text": "two"},
+    ]);
+    let r = app.post_comments(show, &repeated).await;
+    assert_eq!(r.status(), 201);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["duplicates"], json!(["fb-125"]));
+    let comments = body["comments"].as_array().unwrap();
+    assert_eq!(comments.len(), 1, "{body}");
+    assert_eq!(comments[0]["text"], "one");
+    assert_eq!(count_rows(&app, "comments", show).await, 3);
+}
+
+#[tokio::test]
+async fn a_repost_answers_with_the_claim_as_it_is_now() {
+    let app = spawn_app().await;
+    let show = app.create_show("live").await;
+    let first = json!({"external_id": "fb-200", "author_id": "ann", "text": "sold 5"});
+    let body: Value = app.post_comments(show, &first).await.json().await.unwrap();
+    let claim = body["claims"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(body["claims"][0]["status"], "claimed");
+
+    // bob waits for the same item; ann's claim is paid, then a retry of ann's comment
+    app.comment(show, "bob", "sold 5").await;
+    assert_eq!(app.patch_claim(&claim, "paid").await.status(), 200);
+    let changes = change_count(&app, show).await;
+
+    let r = app.post_comments(show, &first).await;
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    let claims = body["claims"].as_array().unwrap();
+    assert_eq!(
+        claims.len(),
+        1,
+        "only the re-posted comment's claim: {body}"
+    );
+    assert_eq!(claims[0]["id"], claim.as_str());
+    assert_eq!(claims[0]["status"], "paid", "the claim as stored now");
+    assert_eq!(claims[0]["item_number"], 5);
+    assert_ne!(claims[0]["updated_at"], claims[0]["created_at"]);
+    assert_eq!(body["duplicates"], json!(["fb-200"]));
+    assert_eq!(
+        change_count(&app, show).await,
+        changes,
+        "no change recorded"
+    );
 }
 
 #[tokio::test]
