@@ -276,3 +276,40 @@ async fn the_listeners_loss_is_logged_with_the_servers_sqlstate_and_message() {
         "the source chain: {lost}"
     );
 }
+
+#[tokio::test]
+async fn a_head_the_parser_refuses_gets_an_access_line_without_its_uri() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app().await;
+    let node = LoggedNode::start(&app).await;
+    let token = app.mint("kept-out", Role::Viewer, None, 600);
+    let signature = token.rsplit('.').next().unwrap().to_owned();
+    // A URI past the head limit, with a credential in it.
+    let padding = "p".repeat(64 * 1024);
+    let head = format!(
+        "GET /api/shows/x/stream?access_token={token}&pad={padding} HTTP/1.1\r\nHost: x\r\n\r\n"
+    );
+    let mut s = tokio::net::TcpStream::connect(node.address.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    let _ = s.write_all(head.as_bytes()).await;
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut answer)).await;
+    assert!(
+        answer.starts_with(b"HTTP/1.1 414"),
+        "{:?}",
+        String::from_utf8_lossy(&answer)
+    );
+
+    let line = node
+        .wait_line("the 414", |l| {
+            l["target"] == "showfeed::access" && l["fields"]["status"] == 414
+        })
+        .await;
+    assert_eq!(line["fields"]["route"], "(unparsed)");
+    assert!(
+        !node.text().contains(&signature),
+        "the token's signature is in the log"
+    );
+    assert!(!node.text().contains("pppppppp"), "the URI is in the log");
+}
