@@ -91,7 +91,7 @@ pub fn server_binary(explicit: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     Ok(target.join("release").join("showfeed"))
 }
 
-fn free_port() -> anyhow::Result<u16> {
+pub fn free_port() -> anyhow::Result<u16> {
     let l = std::net::TcpListener::bind("127.0.0.1:0")?;
     Ok(l.local_addr()?.port())
 }
@@ -107,11 +107,24 @@ impl Server {
         let port = free_port()?;
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
         let secret = format!("bench-{}", Uuid::new_v4());
+        Server::start_at(bin, db, log, extra_env, addr, &secret).await
+    }
+
+    /// Starts `showfeed serve` on `addr` with JWT secret `secret` (several nodes that
+    /// share a secret accept each other's tokens; a restarted node keeps its port).
+    pub async fn start_at(
+        bin: &PathBuf,
+        db: &Database,
+        log: PathBuf,
+        extra_env: &[(String, String)],
+        addr: SocketAddr,
+        secret: &str,
+    ) -> anyhow::Result<Server> {
         let log = std::fs::File::create(&log).context("creating the server log")?;
         let mut cmd = Command::new(bin);
         cmd.arg("serve")
             .env("DATABASE_URL", &db.url)
-            .env("JWT_SECRET", &secret)
+            .env("JWT_SECRET", secret)
             .env("BIND_ADDR", addr.to_string())
             .env("SHUTDOWN_GRACE_SECS", "0")
             .env(
@@ -179,6 +192,13 @@ impl Server {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Kills the server with SIGKILL (no shutdown at all) and reaps it.
+    #[allow(dead_code)] // the chaos soak's fault; the benchmark stops its server cleanly
+    pub fn kill(mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
