@@ -1,4 +1,4 @@
-//! Log set-up: `RUST_LOG` filter (default info), text or JSON lines.
+//! Log set-up: `RUST_LOG` filter (default `info,tower_http=info,tokio_postgres=warn`), text or JSON lines.
 
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
