@@ -10,7 +10,7 @@ use crate::domain::{Claim, Comment, CommentBatch, CommentId, ShowId, ShowStatus}
 use super::{retry_aborted, Failed, Result};
 
 /// What one `POST /comments` stored.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct Ingested {
     /// Comments stored by this request, in request order.
     pub comments: Vec<Comment>,
