@@ -56,6 +56,8 @@ pub enum Command {
         #[command(flatten)]
         config: Config,
     },
+    /// Print the OpenAPI 3.1 document (`showfeed openapi > docs/openapi.json`).
+    Openapi,
     /// Delete show_changes rows older than an age (resumes from before it get a fresh snapshot).
     Prune {
         #[command(flatten)]
@@ -75,7 +77,7 @@ impl Cli {
     /// The settings of the command that will run.
     pub fn config(&self) -> &Config {
         match &self.command {
-            None => &self.config,
+            None | Some(Command::Openapi) => &self.config,
             Some(
                 Command::Serve(config)
                 | Command::Migrate(config)
@@ -96,6 +98,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Token { token, config }) => token::run(&token, &config),
         Some(Command::Demo { demo, config }) => demo::run(demo, &config).await,
         Some(Command::Prune { prune, config }) => prune::run(&prune, &config).await,
+        Some(Command::Openapi) => {
+            // The same bytes `GET /api/openapi.json` serves, built from the router.
+            println!("{}", crate::http::openapi::document_json());
+            Ok(())
+        }
     }
 }
 

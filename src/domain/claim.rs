@@ -5,12 +5,13 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::input::Invalid;
 use super::{time, ClaimId, CommentId, ShowId};
 
 /// `claims.status`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ClaimStatus {
     Claimed,
@@ -41,7 +42,13 @@ impl ClaimStatus {
 }
 
 /// A `claims` row.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "9a4c1e2b-7d3f-4b6a-8c5e-1f2a3b4c5d6e", "show_id": "6f1d3c52-8f0e-4c8e-9a55-3b1f2d7c9e10",
+    "item_number": 101, "comment_id": "0b7e3a8e-4f61-4a8e-bb55-5b0d3c1c2f11",
+    "buyer_id": "u1", "buyer_name": "Ann", "status": "claimed", "waitlist_position": null,
+    "created_at": "2026-12-04T18:02:00.25+00:00", "updated_at": "2026-12-04T18:02:00.25+00:00"
+}))]
 pub struct Claim {
     pub id: ClaimId,
     pub show_id: ShowId,
@@ -60,9 +67,13 @@ pub struct Claim {
 }
 
 /// The body of `PATCH /api/claims/{id}`, as sent.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"status": "paid"}))]
 pub struct ClaimPatchBody {
+    /// `released` or `paid`; another status is 422, a transition the claim's current
+    /// status does not allow is 409.
+    #[schema(value_type = ClaimStatus)]
     pub status: String,
 }
 

@@ -3,12 +3,18 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::input::{check_text, Invalid};
 use super::{time, CommentId, ShowId};
 
 /// A `comments` row.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0b7e3a8e-4f61-4a8e-bb55-5b0d3c1c2f11", "show_id": "6f1d3c52-8f0e-4c8e-9a55-3b1f2d7c9e10",
+    "external_id": "c1", "author_id": "u1", "author_name": "Ann", "text": "sold 101",
+    "created_at": "2026-12-04T18:02:00+00:00", "received_at": "2026-12-04T18:02:00.25+00:00"
+}))]
 pub struct Comment {
     pub id: CommentId,
     pub show_id: ShowId,
@@ -32,16 +38,22 @@ pub const MAX_COMMENT_TEXT: usize = 200_000;
 pub const MAX_BATCH: usize = 10_000;
 
 /// A comment as the platform connector posts it, checked.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"external_id": "c1", "author_id": "u1", "author_name": "Ann", "text": "sold 101"}))]
 pub struct NewComment {
     /// The platform's id: re-posting the same one is a no-op.
+    #[schema(min_length = 1, max_length = 200)]
     pub external_id: String,
+    #[schema(min_length = 1, max_length = 200)]
     pub author_id: String,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub author_name: String,
+    /// Up to 200,000 characters; `sold 101` claims item 101 on a live show.
+    #[schema(max_length = 200_000)]
     pub text: String,
-    /// Platform time; defaults to now.
+    /// Platform time (RFC 3339); defaults to now.
     #[serde(default)]
     pub created_at: Option<DateTime<Utc>>,
 }

@@ -5,13 +5,15 @@
 //! take them as parameters without unwrapping.
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 macro_rules! uuid_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
         #[serde(transparent)]
+        #[schema(example = "6f1d3c52-8f0e-4c8e-9a55-3b1f2d7c9e10")]
         pub struct $name(pub Uuid);
 
         impl std::fmt::Display for $name {

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::claim_text::MAX_ITEM_NUMBER;
 use super::input::{check_text, Invalid};
@@ -33,7 +34,12 @@ impl TryFrom<i32> for ItemNumber {
 }
 
 /// An `items` row. A claimed number without a row counts as one unit.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(example = json!({
+    "show_id": "6f1d3c52-8f0e-4c8e-9a55-3b1f2d7c9e10", "item_number": 101,
+    "title": "Vintage jacket", "price_cents": 4500, "quantity": 2,
+    "created_at": "2026-12-04T18:01:00+00:00", "updated_at": "2026-12-04T18:01:00+00:00"
+}))]
 pub struct Item {
     pub show_id: ShowId,
     pub item_number: i32,
@@ -49,14 +55,21 @@ pub struct Item {
 }
 
 /// The body of `PUT /api/shows/{id}/items/{n}`, as sent.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"title": "Vintage jacket", "price_cents": 4500, "quantity": 2}))]
 pub struct ItemBody {
+    /// Up to 500 characters, no NUL; empty by default.
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub title: String,
+    /// Price in minor currency units, not negative; 0 by default.
     #[serde(default)]
+    #[schema(minimum = 0)]
     pub price_cents: i64,
+    /// Units for sale, 0 to 1,000,000; 1 by default.
     #[serde(default = "one")]
+    #[schema(minimum = 0, maximum = 1_000_000, default = 1)]
     pub quantity: i32,
 }
 

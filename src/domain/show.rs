@@ -2,12 +2,13 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::input::{check_text, Invalid};
 use super::{time, ShowId};
 
 /// `shows.status`. Only comments on a `Live` show make claims.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ShowStatus {
     Scheduled,
@@ -49,13 +50,20 @@ impl ShowStatus {
 }
 
 /// A `shows` row, as the REST API and the feed's `data` show it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "6f1d3c52-8f0e-4c8e-9a55-3b1f2d7c9e10", "title": "Friday drop", "status": "live",
+    "started_at": "2026-12-04T18:00:00.123456+00:00", "ended_at": null, "last_seq": 42,
+    "created_at": "2026-12-04T17:55:01.5+00:00"
+}))]
 pub struct Show {
     pub id: ShowId,
     pub title: String,
     pub status: ShowStatus,
+    /// When the show went live.
     #[serde(serialize_with = "time::serialize_option")]
     pub started_at: Option<DateTime<Utc>>,
+    /// When the show ended.
     #[serde(serialize_with = "time::serialize_option")]
     pub ended_at: Option<DateTime<Utc>>,
     /// The seq of the show's latest change.
@@ -67,11 +75,16 @@ pub struct Show {
 const MAX_TITLE: usize = 500;
 
 /// The body of `POST /api/shows`, as sent.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"title": "Friday drop", "status": "live"}))]
 pub struct NewShowBody {
+    /// 1 to 500 characters, no NUL.
+    #[schema(min_length = 1, max_length = 500)]
     pub title: String,
+    /// `scheduled` (the default) or `live`; `ended` is refused with 422.
     #[serde(default)]
+    #[schema(value_type = Option<ShowStatus>)]
     pub status: Option<String>,
 }
 
@@ -99,12 +112,17 @@ impl TryFrom<NewShowBody> for NewShow {
 }
 
 /// The body of `PATCH /api/shows/{id}`, as sent.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"status": "ended"}))]
 pub struct ShowPatchBody {
+    /// A new title: 1 to 500 characters, no NUL.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 500)]
     pub title: Option<String>,
+    /// `live` or `ended`; `scheduled` is refused with 422.
     #[serde(default)]
+    #[schema(value_type = Option<ShowStatus>)]
     pub status: Option<String>,
 }
 

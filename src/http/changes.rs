@@ -7,32 +7,55 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::Router;
 use bytes::{BufMut, BytesMut};
 use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::error::{ApiPath, ApiQuery, Result};
+use super::error::{ApiError, ApiPath, ApiQuery, Result};
+use super::openapi::errors::ShowQuery;
+use super::openapi::events::ChangesPage;
 use super::{clamp_limit, AppState, MAX_WAIT};
 use crate::auth::{Auth, Role};
 use crate::domain::ShowId;
 use crate::feed::Next;
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new().route("/api/shows/{id}/changes", get(poll_changes))
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(poll_changes))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ChangesQuery {
+    /// The seq to continue after (the previous page's `seq`); 0 or absent: from the start.
+    /// One that cannot be replayed gets a fresh snapshot in `initial`.
+    #[param(example = 42)]
     after: Option<i64>,
+    /// How many changes at most, 1 to 5000 (default 500; other values are clamped).
     limit: Option<i64>,
-    /// Seconds to wait for a change when there is none yet.
+    /// Seconds to wait for a change when there is none yet, up to 60 (default 0: answer
+    /// at once; larger values are clamped).
+    #[param(minimum = 0, maximum = 60, example = 20)]
     wait: Option<f64>,
 }
 
 /// `{"seq": S, "initial": null | {...}, "changes": [...], "more": bool}`: pass `seq` as
 /// the next `after`. When `after` cannot be replayed, `initial` holds a fresh snapshot
 /// and `changes` start after it.
+#[utoipa::path(
+    get,
+    path = "/api/shows/{id}/changes",
+    tag = "feed",
+    summary = "The changes after a seq: the polling fallback for the stream",
+    description = "The same change objects as the stream's events. Pass the answer's `seq` \
+as the next `after`; `more` says more are waiting. `wait` long-polls on the node's \
+in-memory feed. An `after` that cannot be replayed gets a fresh snapshot in `initial` \
+(replace your state) and `changes` after it.",
+    params(("id" = ShowId, Path, description = "The show's id."), ChangesQuery),
+    security(("bearer" = [])),
+    responses((status = 200, description = "A page of changes (role viewer).", body = ChangesPage), ShowQuery),
+)]
 #[tracing::instrument(skip_all, fields(show_id = %id))]
 async fn poll_changes(
     State(state): State<AppState>,
@@ -42,7 +65,14 @@ async fn poll_changes(
 ) -> Result<impl IntoResponse> {
     auth.require_show(Role::Viewer, id)?;
     let limit = clamp_limit(q.limit, 500, 5000) as usize;
-    let wait = Duration::from_secs_f64(q.wait.unwrap_or(0.0).clamp(0.0, MAX_WAIT.as_secs_f64()));
+    let wait = q.wait.unwrap_or(0.0);
+    // `NaN` and `inf` parse as numbers; NaN would survive the clamp and panic below.
+    if !wait.is_finite() {
+        return Err(ApiError::BadRequest(
+            "wait must be a finite number of seconds".into(),
+        ));
+    }
+    let wait = Duration::from_secs_f64(wait.clamp(0.0, MAX_WAIT.as_secs_f64()));
 
     let mut sub = state.feed.subscribe(id);
     let (initial, mut frames) = match sub.start(Some(q.after.unwrap_or(0))).await? {

@@ -1,35 +1,67 @@
 //! Claims: the board of a show, and operators' status changes.
 
 use axum::extract::State;
-use axum::routing::{get, patch};
-use axum::{Json, Router};
-use serde_json::{json, Value};
+use axum::Json;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::{ApiJson, ApiPath, Result};
+use super::openapi::errors::{ClaimWrite, ShowRead};
 use super::AppState;
 use crate::auth::{Auth, Role};
 use crate::domain::claim::ClaimPatchBody;
-use crate::domain::{ClaimId, ShowId};
+use crate::domain::{Claim, ClaimId, ShowId};
 use crate::service;
 use crate::service::claims::ClaimChanged;
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/shows/{id}/claims", get(list_claims))
-        .route("/api/claims/{id}", patch(update_claim))
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_claims))
+        .routes(routes!(update_claim))
 }
 
+/// `GET /api/shows/{id}/claims`'s body.
+#[derive(Debug, Serialize, ToSchema)]
+struct ClaimList {
+    /// Every claim of the show, oldest first.
+    claims: Vec<Claim>,
+}
+
+/// Every claim of the show.
+#[utoipa::path(
+    get,
+    path = "/api/shows/{id}/claims",
+    tag = "claims",
+    params(("id" = ShowId, Path, description = "The show's id.")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The claims (role viewer).", body = ClaimList), ShowRead),
+)]
 async fn list_claims(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<ShowId>,
-) -> Result<Json<Value>> {
+) -> Result<Json<ClaimList>> {
     auth.require_show(Role::Viewer, id)?;
     let claims = service::claims::list(&state.db, id).await?;
-    Ok(Json(json!({ "claims": claims })))
+    Ok(Json(ClaimList { claims }))
 }
 
-/// `{"status": "released" | "paid"}`; other transitions are 409.
+/// Release a claim or mark it paid (role operator).
+///
+/// `claimed` may become `released` or `paid`, `waitlisted` may become `released`; other
+/// transitions are 409. A release promotes the item's lowest waitlist position in the same
+/// transaction (`promoted`).
+#[utoipa::path(
+    patch,
+    path = "/api/claims/{id}",
+    tag = "claims",
+    params(("id" = ClaimId, Path, description = "The claim's id.")),
+    request_body = ClaimPatchBody,
+    security(("bearer" = [])),
+    responses((status = 200, description = "The changed claim and any it promoted.", body = ClaimChanged), ClaimWrite),
+)]
 #[tracing::instrument(skip_all, fields(claim_id = %id))]
 async fn update_claim(
     State(state): State<AppState>,

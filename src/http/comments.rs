@@ -2,27 +2,54 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::{ApiJson, ApiPath, ApiQuery, Result};
+use super::openapi::errors::{ShowQuery, ShowWrite};
 use super::{clamp_limit, AppState};
 use crate::auth::{Auth, Role};
-use crate::domain::{CommentBatch, CommentId, ShowId};
+use crate::domain::{Comment, CommentBatch, CommentId, NewComment, ShowId};
 use crate::service;
 use crate::service::comments::Ingested;
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new().route(
-        "/api/shows/{id}/comments",
-        get(page_comments).post(create_comments),
-    )
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(page_comments, create_comments))
 }
 
-/// One comment object or an array of them, stored in one transaction. 201 when anything
-/// new was stored, 200 when everything was a re-post (answered with the stored rows).
+/// The body of `POST /api/shows/{id}/comments`, for the document: what
+/// `CommentBatch::try_from` accepts.
+#[derive(Deserialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum CommentsBody {
+    One(NewComment),
+    /// 1 to 10,000 comments, stored in one transaction.
+    Batch(Vec<NewComment>),
+}
+
+/// Store one comment or a batch (role ingest).
+///
+/// Idempotent on `external_id`: a re-post changes nothing, is listed in `duplicates`, and
+/// is answered with the stored row and its claims as they are now.
+/// Comments on a live show that say `sold <n>` claim item n in the same transaction.
+#[utoipa::path(
+    post,
+    path = "/api/shows/{id}/comments",
+    tag = "comments",
+    params(("id" = ShowId, Path, description = "The show's id.")),
+    request_body(content = inline(CommentsBody), description = "One comment object, or an array of them."),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Something was stored.", body = Ingested),
+        (status = 200, description = "Every comment was a re-post; nothing changed. The answer holds the stored rows.", body = Ingested),
+        ShowWrite,
+    ),
+)]
 #[tracing::instrument(skip_all, fields(show_id = %id))]
 async fn create_comments(
     State(state): State<AppState>,
@@ -41,20 +68,41 @@ async fn create_comments(
     Ok((status, Json(ingested)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct PageQuery {
+    /// How many comments at most, 1 to 1000 (default 100; other values are clamped).
+    #[param(example = 50)]
     limit: Option<i64>,
+    /// The id of the last comment of the previous page: the page continues after it.
+    #[param(value_type = Option<CommentId>)]
     before: Option<CommentId>,
 }
 
+/// `GET /api/shows/{id}/comments`'s body.
+#[derive(Debug, Serialize, ToSchema)]
+struct CommentPage {
+    /// Newest first; pass the last one's `id` as `before` for the next page.
+    comments: Vec<Comment>,
+}
+
+/// A page of the show's comments, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/shows/{id}/comments",
+    tag = "comments",
+    params(("id" = ShowId, Path, description = "The show's id."), PageQuery),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The page (role viewer).", body = CommentPage), ShowQuery),
+)]
 async fn page_comments(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<ShowId>,
     ApiQuery(q): ApiQuery<PageQuery>,
-) -> Result<Json<Value>> {
+) -> Result<Json<CommentPage>> {
     auth.require_show(Role::Viewer, id)?;
     let limit = clamp_limit(q.limit, 100, 1000);
     let comments = service::comments::page(&state.db, id, q.before, limit).await?;
-    Ok(Json(json!({ "comments": comments })))
+    Ok(Json(CommentPage { comments }))
 }

@@ -11,7 +11,8 @@ use axum::extract::FromRequest;
 use axum::extract::FromRequestParts;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 pub type Result<T, E = ApiError> = std::result::Result<T, E>;
 
@@ -36,10 +37,33 @@ pub enum ApiError {
     Internal(String),
 }
 
+/// `{"error": {"code", "message"}}`: the body of every 4xx and 5xx (but `/readyz`'s 503,
+/// which reports the node's parts).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"error": {"code": "not_found", "message": "show not found"}}))]
+pub struct ErrorBody<'a> {
+    pub error: ErrorDetail<'a>,
+}
+
+/// What went wrong: a stable `code` to branch on, a `message` for people.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail<'a> {
+    /// One of `bad_request`, `unauthorized`, `forbidden`, `not_found`,
+    /// `method_not_allowed`, `conflict`, `too_large`, `unsupported_media_type`,
+    /// `invalid`, `uri_too_long`, `headers_too_large`, `internal`, `unavailable`.
+    #[schema(example = "not_found")]
+    pub code: &'a str,
+    /// Human-readable; a 5xx's never carries internals.
+    #[schema(example = "show not found")]
+    pub message: &'a str,
+}
+
 /// The error JSON with a status: every refusal's body, here and for the router's
 /// fallbacks.
 pub fn error_body(status: StatusCode, code: &str, message: &str) -> Response {
-    let body = json!({ "error": { "code": code, "message": message } });
+    let body = ErrorBody {
+        error: ErrorDetail { code, message },
+    };
     (status, axum::Json(body)).into_response()
 }
 

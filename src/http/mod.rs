@@ -1,12 +1,14 @@
 //! The HTTP surface: REST routes, the SSE stream, health and metrics, the console.
 
 pub mod access_log;
+pub mod api_docs;
 pub mod changes;
 pub mod claims;
 pub mod comments;
 pub mod console;
 pub mod error;
 pub mod health;
+pub mod openapi;
 pub mod shows;
 pub mod stream;
 
@@ -18,6 +20,7 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::Router;
 use tower_http::trace::TraceLayer;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::auth::Keys;
 use crate::config::Config;
@@ -43,17 +46,26 @@ impl FromRef<AppState> for Keys {
     }
 }
 
-/// The whole router with its layers.
-pub fn router(state: AppState) -> Router {
-    let max_body = state.config.http.max_body_bytes;
-    Router::new()
+/// Every route with its documentation: the one list of routes, which both [`router`] and
+/// [`openapi::document`] are split from.
+pub fn api_router() -> OpenApiRouter<AppState> {
+    openapi::base()
         .merge(health::router())
         .merge(shows::router())
         .merge(comments::router())
         .merge(claims::router())
         .merge(stream::router())
         .merge(changes::router())
+        .merge(openapi::router())
+        .merge(api_docs::router())
         .merge(console::router())
+}
+
+/// The whole router with its layers.
+pub fn router(state: AppState) -> Router {
+    let max_body = state.config.http.max_body_bytes;
+    let (routes, _) = api_router().split_for_parts();
+    routes
         .fallback(unknown_route)
         .method_not_allowed_fallback(wrong_method)
         .layer(DefaultBodyLimit::max(max_body))

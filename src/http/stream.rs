@@ -14,17 +14,20 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use axum::Extension;
-use axum::Router;
 use bytes::Bytes;
 use futures::StreamExt;
 use rand::Rng;
 use serde::Deserialize;
 use tokio::time::{Instant, Sleep};
 use tokio_util::sync::WaitForCancellationFutureOwned;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::{ApiPath, ApiQuery, Result};
+use super::openapi::errors::ShowQuery;
+use super::openapi::events::{StreamEvent, STREAM_DESCRIPTION};
 use super::AppState;
 use crate::auth::jwt::now_secs;
 use crate::auth::{Auth, Role};
@@ -34,15 +37,18 @@ use crate::feed::{Next, Subscription};
 use crate::observability::Metrics;
 use crate::server::Hangup;
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new().route("/api/shows/{id}/stream", get(stream_show_events))
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(stream_show_events))
 }
 
 /// How long a browser waits before reconnecting after a drop.
 const RETRY_MS: u64 = 1000;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct StreamQuery {
+    /// Resume after this seq, like `Last-Event-ID` (which wins when both are sent).
+    #[param(example = "42")]
     last_event_id: Option<String>,
 }
 
@@ -56,6 +62,27 @@ fn resume_position(headers: &HeaderMap, query: &StreamQuery) -> Option<i64> {
         .and_then(|s| s.trim().parse::<i64>().ok())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/shows/{id}/stream",
+    tag = "feed",
+    summary = "Every change of a show, live, as server-sent events",
+    description = STREAM_DESCRIPTION,
+    params(
+        ("id" = ShowId, Path, description = "The show's id."),
+        ("Last-Event-ID" = Option<String>, Header, example = "42",
+            description = "Resume after this seq (EventSource sends the last `id:` it saw on reconnect)."),
+        StreamQuery,
+    ),
+    security(("bearer" = []), ("access_token" = [])),
+    responses(
+        (status = 200, description = "The event stream (role viewer); it ends only at \
+`auth.expired`, at shutdown or when the client goes. Each event is one `StreamEvent`.",
+            content_type = "text/event-stream", body = StreamEvent,
+            headers(("Cache-Control" = String, description = "`no-cache, no-transform`"))),
+        ShowQuery,
+    ),
+)]
 #[tracing::instrument(skip_all, fields(show_id = %id))]
 async fn stream_show_events(
     State(state): State<AppState>,

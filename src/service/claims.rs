@@ -7,7 +7,7 @@ use crate::domain::{Claim, ClaimId, ClaimStatus, ShowId, StatusChange};
 use super::{retry_aborted, Failed, Result, ServiceError};
 
 /// A claim after a status change, and the claims its release promoted.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct ClaimChanged {
     pub claim: Claim,
     pub promoted: Vec<Claim>,

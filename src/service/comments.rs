@@ -13,7 +13,7 @@ use super::{retry_aborted, Failed, Result};
 /// claims they made. A re-post (an `external_id` the show already has) answers with the
 /// stored row and its claims as they are now, so a connector that retries after a timeout
 /// learns what its first write did.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct Ingested {
     /// Every comment of the request, in request order: the ones stored by this request and,
     /// for re-posts, the stored rows (first write wins). An id repeated in the batch

@@ -6,7 +6,7 @@ use crate::domain::{Claim, Item, ItemNumber, ItemPut, ShowId};
 use super::{retry_aborted, Result};
 
 /// What `PUT /items/{n}` did.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct PutItem {
     pub item: Item,
     /// Claims the new quantity promoted from the waitlist.

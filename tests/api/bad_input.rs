@@ -187,6 +187,19 @@ async fn malformed_paths_and_queries_are_400() {
             "/api/shows?limit=-".into(),
             None,
         ),
+        // These parse as floats; NaN used to reach Duration::from_secs_f64 and panic.
+        (
+            "long-poll wait NaN",
+            Method::GET,
+            format!("/api/shows/{show}/changes?wait=NaN"),
+            None,
+        ),
+        (
+            "long-poll wait infinite",
+            Method::GET,
+            format!("/api/shows/{show}/changes?wait=inf"),
+            None,
+        ),
     ];
     for (what, method, path, body) in cases {
         let r = app

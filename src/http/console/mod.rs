@@ -13,7 +13,11 @@
 use axum::http::{header, HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
+use utoipa::openapi::content::ContentBuilder;
+use utoipa::openapi::path::{HttpMethod, OperationBuilder};
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::{ObjectBuilder, Type};
+use utoipa_axum::router::OpenApiRouter;
 
 use super::AppState;
 
@@ -37,24 +41,67 @@ include!(concat!(env!("OUT_DIR"), "/console_assets.rs"));
 /// The page itself, also served at `/`.
 const INDEX: &str = "/index.html";
 
-pub(crate) fn router() -> Router<AppState> {
-    let mut router = Router::new();
+/// Each file at its path (and the page at `/` too). The files are not `#[utoipa::path]`
+/// handlers (build.rs lists them), so each route is documented here, next to where it is
+/// registered, from the same table.
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    let mut router = OpenApiRouter::new();
     for asset in ASSETS {
-        router = router.route(asset.path, get(move || async move { serve(asset) }));
-        if asset.path == INDEX {
-            router = router.route("/", get(move || async move { serve(asset) }));
+        let paths: &[&'static str] = if asset.path == INDEX {
+            &["/", INDEX]
+        } else {
+            &[asset.path]
+        };
+        for &path in paths {
+            router = router.route(path, get(move || async move { serve(asset) }));
+            router.get_openapi_mut().paths.add_path_operation(
+                path,
+                vec![HttpMethod::Get],
+                static_file_operation(path, asset.content_type),
+            );
         }
     }
     router
 }
 
+/// The document's operation for one console file: anyone may fetch it, 200 with its type.
+fn static_file_operation(path: &str, content_type: &str) -> utoipa::openapi::path::Operation {
+    let id: String = path
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let summary = if path == "/" {
+        "The operator console (the same page as /index.html)".to_owned()
+    } else {
+        format!("Console file {path}")
+    };
+    let content = ContentBuilder::new()
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+        .build();
+    OperationBuilder::new()
+        .tag("console")
+        .operation_id(Some(format!("console{}", id.trim_end_matches('_'))))
+        .summary(Some(summary))
+        .response(
+            "200",
+            ResponseBuilder::new()
+                .description("The file, with the console's Content-Security-Policy.")
+                .content(content_type, content)
+                .build(),
+        )
+        .build()
+}
+
 fn serve(asset: &'static Asset) -> Response {
-    let mut response = asset.body.into_response();
+    serve_static(asset.content_type, asset.body)
+}
+
+/// A file compiled into the binary, with the console's security headers: the API reference
+/// page (`http::api_docs`) is served the same way.
+pub(crate) fn serve_static(content_type: &'static str, body: &'static [u8]) -> Response {
+    let mut response = body.into_response();
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(asset.content_type),
-    );
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(CONTENT_SECURITY_POLICY),
