@@ -184,6 +184,35 @@ impl Dechunk {
 
 /// Reads an HTTP response head from `stream` into `buf`; returns (status, chunked, head
 /// length). `buf` keeps whatever body bytes came with the head.
+/// Sends the stream request for `path` (with `Last-Event-ID: last` when `last` is a
+/// position, i.e. not negative) and reads the answer's head within `limit`. Gives whether
+/// the body is chunked, the bytes read so far, and where the head ends in them; any
+/// status but 200 is an error.
+pub async fn open_stream(
+    stream: &mut TcpStream,
+    path: &str,
+    last: i64,
+    limit: Duration,
+) -> std::io::Result<(bool, Vec<u8>, usize)> {
+    let resume = if last >= 0 {
+        format!("Last-Event-ID: {last}\r\n")
+    } else {
+        String::new()
+    };
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n{resume}\r\n"
+    );
+    stream.write_all(request.as_bytes()).await?;
+    let mut head = Vec::with_capacity(1024);
+    let (status, chunked, _, head_len) = tokio::time::timeout(limit, read_head(stream, &mut head))
+        .await
+        .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))??;
+    if status != 200 {
+        return Err(std::io::Error::other(format!("status {status}")));
+    }
+    Ok((chunked, head, head_len))
+}
+
 pub async fn read_head(
     stream: &mut TcpStream,
     buf: &mut Vec<u8>,
@@ -275,26 +304,13 @@ async fn stream_once(
         .await
         .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))??;
     stream.set_nodelay(true)?;
-    let last = pos.last.load(Relaxed);
-    let resume = if last >= 0 {
-        format!("Last-Event-ID: {last}\r\n")
-    } else {
-        String::new()
-    };
-    let request = format!(
-        "GET {} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n{resume}\r\n",
-        target.path
-    );
-    stream.write_all(request.as_bytes()).await?;
-
-    let mut head = Vec::with_capacity(1024);
-    let (status, chunked, _, head_len) =
-        tokio::time::timeout(Duration::from_secs(60), read_head(&mut stream, &mut head))
-            .await
-            .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))??;
-    if status != 200 {
-        return Err(std::io::Error::other(format!("status {status}")));
-    }
+    let (chunked, head, head_len) = open_stream(
+        &mut stream,
+        &target.path,
+        pos.last.load(Relaxed),
+        Duration::from_secs(60),
+    )
+    .await?;
     let mut dechunk = Dechunk::default();
     let mut text: Vec<u8> = Vec::new();
     let mut parser = Parser {

@@ -9,12 +9,12 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering:
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::sse::{find, read_head, Dechunk};
+use crate::sse::{find, open_stream, Dechunk};
 
 /// One received event, in arrival order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,26 +124,14 @@ const IDLE: Duration = Duration::from_secs(30);
 /// stream ends, fails, or the subscriber is told to drop it (Ok).
 async fn stream_once(sub: &Sub, shared: &Shared, node: usize) -> std::io::Result<()> {
     let mut stream = connect(shared.nodes[node], sub.slow).await?;
-    let last = sub.last.load(Relaxed);
-    let resume = if last >= 0 {
-        format!("Last-Event-ID: {last}\r\n")
-    } else {
-        String::new()
-    };
-    let request = format!(
-        "GET {} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n{resume}\r\n",
-        shared.paths[sub.show]
-    );
-    stream.write_all(request.as_bytes()).await?;
-    let mut head = Vec::with_capacity(1024);
     // A stopped node accepts (the kernel does) but never answers: give up and move on.
-    let (status, chunked, _, head_len) =
-        tokio::time::timeout(Duration::from_secs(10), read_head(&mut stream, &mut head))
-            .await
-            .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))??;
-    if status != 200 {
-        return Err(std::io::Error::other(format!("status {status}")));
-    }
+    let (chunked, head, head_len) = open_stream(
+        &mut stream,
+        &shared.paths[sub.show],
+        sub.last.load(Relaxed),
+        Duration::from_secs(10),
+    )
+    .await?;
     let mut dechunk = Dechunk::default();
     let mut text = Vec::new();
     let mut feed = |input: &[u8], text: &mut Vec<u8>| -> std::io::Result<bool> {
