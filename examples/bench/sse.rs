@@ -114,6 +114,34 @@ pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     None
 }
 
+/// A stream body's bytes to its text: de-chunked when the answer was chunked, as they
+/// come otherwise (a close-delimited body).
+pub struct BodyText {
+    chunked: bool,
+    dechunk: Dechunk,
+}
+
+impl BodyText {
+    pub fn new(chunked: bool) -> BodyText {
+        BodyText {
+            chunked,
+            dechunk: Dechunk::default(),
+        }
+    }
+
+    /// Appends the text in `input` to `text`; true once the body has ended.
+    pub fn feed(&mut self, input: &[u8], text: &mut Vec<u8>) -> std::io::Result<bool> {
+        if self.chunked {
+            self.dechunk
+                .feed(input, text)
+                .map_err(|_| std::io::Error::other("bad chunked encoding"))
+        } else {
+            text.extend_from_slice(input);
+            Ok(false)
+        }
+    }
+}
+
 /// Decodes `Transfer-Encoding: chunked` incrementally.
 #[derive(Default)]
 pub struct Dechunk {
@@ -311,22 +339,15 @@ async fn stream_once(
         Duration::from_secs(60),
     )
     .await?;
-    let mut dechunk = Dechunk::default();
     let mut text: Vec<u8> = Vec::new();
     let mut parser = Parser {
         started,
         scanned: 0,
     };
+    let mut body = BodyText::new(chunked);
     let mut feed = |input: &[u8], text: &mut Vec<u8>| -> std::io::Result<bool> {
         stats.bytes.fetch_add(input.len() as u64, Relaxed);
-        if chunked {
-            dechunk
-                .feed(input, text)
-                .map_err(|_| std::io::Error::other("bad chunked encoding"))
-        } else {
-            text.extend_from_slice(input);
-            Ok(false)
-        }
+        body.feed(input, text)
     };
     let mut done = feed(&head[head_len..], &mut text)?;
     drop(head);

@@ -14,7 +14,7 @@ use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::sse::{find, open_stream, Dechunk};
+use crate::sse::{find, open_stream, BodyText};
 
 /// One received event, in arrival order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,19 +132,9 @@ async fn stream_once(sub: &Sub, shared: &Shared, node: usize) -> std::io::Result
         Duration::from_secs(10),
     )
     .await?;
-    let mut dechunk = Dechunk::default();
     let mut text = Vec::new();
-    let mut feed = |input: &[u8], text: &mut Vec<u8>| -> std::io::Result<bool> {
-        if chunked {
-            dechunk
-                .feed(input, text)
-                .map_err(|_| std::io::Error::other("bad chunked encoding"))
-        } else {
-            text.extend_from_slice(input);
-            Ok(false)
-        }
-    };
-    let mut done = feed(&head[head_len..], &mut text)?;
+    let mut body = BodyText::new(chunked);
+    let mut done = body.feed(&head[head_len..], &mut text)?;
     parse(&mut text, sub);
     let mut buf = vec![0u8; 8192];
     while !done {
@@ -161,7 +151,7 @@ async fn stream_once(sub: &Sub, shared: &Shared, node: usize) -> std::io::Result
         if n == 0 {
             break;
         }
-        done = feed(&buf[..n], &mut text)?;
+        done = body.feed(&buf[..n], &mut text)?;
         parse(&mut text, sub);
     }
     Ok(())
