@@ -124,3 +124,47 @@ async fn the_reference_page_is_served_offline_under_the_consoles_policy() {
         );
     }
 }
+
+/// Links name their target by `operationId` (a generator or Schemathesis's stateful mode
+/// refuses any other spelling), the target exists, and it takes the parameter the link sets.
+#[tokio::test]
+async fn every_link_names_an_operation_that_takes_its_parameters() {
+    let app = spawn_app().await;
+    let doc = served_document(&app).await;
+    let mut operations = std::collections::HashMap::new();
+    for item in doc["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            if let Some(id) = op["operationId"].as_str() {
+                operations.insert(id.to_owned(), op.clone());
+            }
+        }
+    }
+    let mut links = 0;
+    for item in doc["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            let Some(responses) = op["responses"].as_object() else {
+                continue;
+            };
+            for (name, link) in responses
+                .values()
+                .filter_map(|r| r["links"].as_object())
+                .flatten()
+            {
+                links += 1;
+                let target = link["operationId"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("link {name} has no operationId: {link}"));
+                let target = operations
+                    .get(target)
+                    .unwrap_or_else(|| panic!("link {name}: no operation {target}"));
+                for parameter in link["parameters"].as_object().unwrap().keys() {
+                    let takes = target["parameters"]
+                        .as_array()
+                        .is_some_and(|ps| ps.iter().any(|p| p["name"] == *parameter));
+                    assert!(takes, "link {name}: the target takes no {parameter}");
+                }
+            }
+        }
+    }
+    assert!(links >= 9, "only {links} links");
+}

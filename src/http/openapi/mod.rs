@@ -15,6 +15,7 @@ use std::sync::LazyLock;
 
 use axum::http::header;
 use axum::response::IntoResponse;
+use utoipa::openapi::extensions::Extensions;
 use utoipa::openapi::link::LinkBuilder;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{OpenApi, RefOr};
@@ -159,10 +160,11 @@ fn link_from(
         return;
     };
     for (name, operation_id) in targets {
-        let link = LinkBuilder::new()
-            .operation_id(*operation_id)
-            .parameter(parameter, expression)
-            .build();
+        let mut link = LinkBuilder::new().parameter(parameter, expression).build();
+        // utoipa 5.5 serialises `Link.operation_id` as `operation_id`, which OpenAPI does
+        // not know (Schemathesis refuses such links); the flattened extensions map writes
+        // the key as given.
+        link.extensions = Some(Extensions::from_iter([("operationId", *operation_id)]));
         response.links.insert((*name).to_owned(), RefOr::T(link));
     }
 }
