@@ -73,8 +73,19 @@ pub struct Claim {
 pub struct ClaimPatchBody {
     /// `released` or `paid`; another status is 422, a transition the claim's current
     /// status does not allow is 409.
-    #[schema(value_type = ClaimStatus)]
+    #[schema(value_type = SettableClaimStatus)]
     pub status: String,
+}
+
+/// A status an operator may set a claim to.
+// Only the document uses it, so a generated client offers just these two; the field itself
+// stays a string so another status is a 422 that names it rather than a parse error.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)] // never built: it describes `ClaimPatchBody::status`
+enum SettableClaimStatus {
+    Released,
+    Paid,
 }
 
 /// What an operator may set a claim to: `Released` or `Paid` (whether the claim's current
