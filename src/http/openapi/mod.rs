@@ -46,6 +46,7 @@ claims; ingest posts comments; admin does everything.",
         events::StreamEvent,
         events::Snapshot,
         events::Change,
+        events::AuthExpired,
         events::ChangesPage
     )),
     tags(
