@@ -257,3 +257,59 @@ async fn stream_events_are_documented_as_the_wire_carries_them() {
         }
     }
 }
+
+/// The reference page in Chromium: every operation and every schema of the document is
+/// listed, every type link lands on a schema on the page, and the stream's events link
+/// their `data` to the schema of its JSON.
+#[tokio::test]
+async fn the_reference_page_renders_every_operation_and_links_every_type() {
+    let app = spawn_app().await;
+    let doc = served_document(&app).await;
+    let operations: usize = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|item| METHODS.iter().filter(|m| item.get(**m).is_some()).count())
+        .sum();
+    let schemas = doc["components"]["schemas"].as_object().unwrap().len();
+
+    let browser = crate::helpers::browser::Browser::start().await;
+    browser.client.goto(&app.url("/api/docs")).await.unwrap();
+    browser
+        .wait_for(
+            "the reference to render",
+            std::time::Duration::from_secs(10),
+            "document.querySelectorAll('section.schema-def').length > 0",
+        )
+        .await;
+    let page = browser
+        .js(r#"
+            const broken = [...document.querySelectorAll('a.ref, #toc a')]
+              .map((a) => a.getAttribute('href'))
+              .filter((href) => !document.getElementById(href.slice(1)));
+            const stream = document.getElementById('schema-StreamEvent');
+            return {
+              operations: document.querySelectorAll('#toc a .method').length,
+              schemas: document.querySelectorAll('section.schema-def').length,
+              broken,
+              streamLinks: [...stream.querySelectorAll('a.ref')].map((a) => a.textContent),
+              status: document.getElementById('status')?.textContent ?? null,
+            };
+        "#)
+        .await;
+    browser.quit().await;
+    assert_eq!(page["status"], Value::Null, "the page failed: {page}");
+    assert_eq!(page["operations"], operations, "{page}");
+    assert_eq!(page["schemas"], schemas, "{page}");
+    assert_eq!(page["broken"], json!([]), "links to nothing");
+    for target in ["Snapshot", "Change", "AuthExpired"] {
+        assert!(
+            page["streamLinks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|l| l == target),
+            "StreamEvent does not link {target}: {page}"
+        );
+    }
+}

@@ -33,6 +33,10 @@ function typeOf(schema) {
     link.href = `#${anchorFor('schema', name)}`;
     return link;
   }
+  if (schema.contentSchema) {
+    // An SSE event's data: the string an EventSource hands over, holding JSON of this schema.
+    return el('span', 'type', `string: ${schema.contentMediaType || 'encoded'} `, typeOf(schema.contentSchema));
+  }
   const alternatives = schema.oneOf || schema.anyOf;
   if (alternatives) return joined(alternatives.map(typeOf), ' | ');
   if (schema.enum) return el('span', 'type', schema.enum.map((v) => JSON.stringify(v)).join(' | '));
@@ -73,6 +77,15 @@ function example(value) {
 /** An object schema's properties as a table; other schemas as their type. */
 function schemaBlock(schema) {
   const block = el('div', 'schema');
+  const alternatives = schema && (schema.oneOf || schema.anyOf);
+  if (alternatives && alternatives.some((alternative) => alternative.properties)) {
+    // Inline objects (the stream's events): a table each, or the reader sees `object | object`.
+    block.append(el('p', null, schema.oneOf ? 'One of:' : 'Any of:'));
+    for (const alternative of alternatives) {
+      block.append(description(alternative.description), schemaBlock(alternative));
+    }
+    return block;
+  }
   if (schema && schema.properties) {
     const required = new Set(schema.required || []);
     const table = el('table', 'fields',
