@@ -1,4 +1,4 @@
-// ESLint flat config for the console's browser modules (src/http/console), run by .ci/run
+// ESLint flat config for the browser modules (src/http/console, src/http/api_docs), run by .ci/run
 // with a pinned ESLint (`npx --yes eslint@9.39.5`). It imports nothing, so it needs no
 // package.json or node_modules: the rules below are `eslint:recommended` of ESLint 9.39
 // written out, plus a few that catch what a page without a build step would only find at
