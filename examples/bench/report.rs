@@ -76,6 +76,7 @@ pub fn markdown(r: &Value) -> String {
     }
     fanout_table(&mut out, r);
     scale_table(&mut out, r);
+    cost_table(&mut out, r);
     other_table(&mut out, r);
     targets_table(&mut out, r);
     out
@@ -225,6 +226,53 @@ fn scale_table(out: &mut String, r: &Value) {
                 cpu_line(&l["cpu"])
             },
             s["broke"].as_str().unwrap_or("no")
+        );
+    }
+    let _ = writeln!(out);
+}
+
+/// CPU microseconds per delivery of each process, for every run that delivered: whether a
+/// figure is the server's or the generator's (which parses every event it checks) is read
+/// here, not guessed from a latency.
+fn cost_table(out: &mut String, r: &Value) {
+    let mut runs: Vec<(String, &Value)> = Vec::new();
+    for (name, key) in [("fan-out, SSE", "sse"), ("fan-out, polling", "polling")] {
+        if !r["fanout"][key].is_null() {
+            runs.push((name.into(), &r["fanout"][key]));
+        }
+    }
+    for step in r["scale"]["steps"].as_array().into_iter().flatten() {
+        if !step["load"].is_null() {
+            runs.push((
+                format!("scale, {} subscribers", step["subscribers"]),
+                &step["load"],
+            ));
+        }
+    }
+    if runs.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "#### CPU per delivery (µs: CPU seconds of each process / deliveries)
+"
+    );
+    let _ = writeln!(
+        out,
+        "| run | deliveries | server µs | Postgres µs | load generator µs | generator / server |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|");
+    for (name, run) in runs {
+        let deliveries = num(&run["deliveries"]).filter(|d| *d > 0.0);
+        let per = |who: &str| Some(num(&run["cpu"][format!("{who}_secs")])? * 1e6 / deliveries?);
+        let _ = writeln!(
+            out,
+            "| {name} | {} | {} | {} | {} | {} |",
+            f(deliveries, 0),
+            f(per("server"), 2),
+            f(per("postgres"), 2),
+            f(per("generator"), 2),
+            ratio(per("generator"), per("server"))
         );
     }
     let _ = writeln!(out);
