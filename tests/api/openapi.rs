@@ -259,8 +259,8 @@ async fn stream_events_are_documented_as_the_wire_carries_them() {
 }
 
 /// The reference page in Chromium: every operation and every schema of the document is
-/// listed, every type link lands on a schema on the page, and the stream's events link
-/// their `data` to the schema of its JSON.
+/// listed, every type link lands on a schema on the page, the stream's events link their
+/// `data` to the schema of its JSON, and a deep link scrolls to its schema.
 #[tokio::test]
 async fn the_reference_page_renders_every_operation_and_links_every_type() {
     let app = spawn_app().await;
@@ -296,6 +296,21 @@ async fn the_reference_page_renders_every_operation_and_links_every_type() {
               status: document.getElementById('status')?.textContent ?? null,
             };
         "#)
+        .await;
+    // A link into the page lands on its target once the document has rendered.
+    browser.client.goto("about:blank").await.unwrap();
+    browser
+        .client
+        .goto(&app.url("/api/docs#schema-StreamEvent"))
+        .await
+        .unwrap();
+    browser
+        .wait_for(
+            "the page to scroll to StreamEvent",
+            std::time::Duration::from_secs(10),
+            "(() => { const e = document.getElementById('schema-StreamEvent'); \
+              return e && window.scrollY > 0 && Math.abs(e.getBoundingClientRect().top) < 50; })()",
+        )
         .await;
     browser.quit().await;
     assert_eq!(page["status"], Value::Null, "the page failed: {page}");

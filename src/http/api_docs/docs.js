@@ -241,6 +241,8 @@ async function main() {
     const response = await fetch('/api/openapi.json');
     if (!response.ok) throw new Error(`GET /api/openapi.json answered ${response.status}`);
     render(await response.json());
+    // The anchors exist only now: follow a link into the page (`/api/docs#schema-Snapshot`).
+    if (location.hash) document.getElementById(decodeURIComponent(location.hash.slice(1)))?.scrollIntoView();
   } catch (error) {
     document.getElementById('status').textContent = `Could not load the document: ${error.message}`;
   }

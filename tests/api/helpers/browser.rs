@@ -138,10 +138,10 @@ impl Browser {
         }
     }
 
-    /// The connection indicator: (state, text).
+    /// The connection indicator: (state, text); empty on a page without one (`/api/docs`).
     pub async fn status(&self) -> (String, String) {
         let v = self
-            .js("const c = document.getElementById('conn'); return [c.dataset.state, c.textContent.trim().replace(/\\s+/g, ' ')];")
+            .js("const c = document.getElementById('conn'); if (!c) return ['', '']; return [c.dataset.state, c.textContent.trim().replace(/\\s+/g, ' ')];")
             .await;
         (
             v[0].as_str().unwrap_or("").to_owned(),
