@@ -21,6 +21,24 @@ async fn served_document(app: &TestApp) -> Value {
     r.json().await.unwrap()
 }
 
+/// Every operation of the document: (path, method, operation).
+fn operations(doc: &Value) -> Vec<(&str, &str, &Value)> {
+    let paths = doc["paths"].as_object().unwrap();
+    paths
+        .iter()
+        .flat_map(|(path, item)| {
+            METHODS
+                .iter()
+                .filter_map(move |m| Some((path.as_str(), *m, item.get(*m)?)))
+        })
+        .collect()
+}
+
+/// What a local `$ref` (`#/components/...`) names in the document, if anything.
+fn resolve<'d>(doc: &'d Value, reference: &str) -> Option<&'d Value> {
+    doc.pointer(reference.strip_prefix('#')?)
+}
+
 #[tokio::test]
 async fn the_committed_document_is_the_served_one() {
     let app = spawn_app().await;
@@ -131,38 +149,33 @@ async fn the_reference_page_is_served_offline_under_the_consoles_policy() {
 async fn every_link_names_an_operation_that_takes_its_parameters() {
     let app = spawn_app().await;
     let doc = served_document(&app).await;
-    let mut operations = std::collections::HashMap::new();
-    for item in doc["paths"].as_object().unwrap().values() {
-        for op in item.as_object().unwrap().values() {
-            if let Some(id) = op["operationId"].as_str() {
-                operations.insert(id.to_owned(), op.clone());
-            }
-        }
-    }
+    let all = operations(&doc);
+    let by_id: std::collections::HashMap<&str, &Value> = all
+        .iter()
+        .filter_map(|(_, _, op)| Some((op["operationId"].as_str()?, *op)))
+        .collect();
     let mut links = 0;
-    for item in doc["paths"].as_object().unwrap().values() {
-        for op in item.as_object().unwrap().values() {
-            let Some(responses) = op["responses"].as_object() else {
-                continue;
-            };
-            for (name, link) in responses
-                .values()
-                .filter_map(|r| r["links"].as_object())
-                .flatten()
-            {
-                links += 1;
-                let target = link["operationId"]
-                    .as_str()
-                    .unwrap_or_else(|| panic!("link {name} has no operationId: {link}"));
-                let target = operations
-                    .get(target)
-                    .unwrap_or_else(|| panic!("link {name}: no operation {target}"));
-                for parameter in link["parameters"].as_object().unwrap().keys() {
-                    let takes = target["parameters"]
-                        .as_array()
-                        .is_some_and(|ps| ps.iter().any(|p| p["name"] == *parameter));
-                    assert!(takes, "link {name}: the target takes no {parameter}");
-                }
+    for (_, _, op) in &all {
+        let Some(responses) = op["responses"].as_object() else {
+            continue;
+        };
+        for (name, link) in responses
+            .values()
+            .filter_map(|r| r["links"].as_object())
+            .flatten()
+        {
+            links += 1;
+            let target = link["operationId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("link {name} has no operationId: {link}"));
+            let target = by_id
+                .get(target)
+                .unwrap_or_else(|| panic!("link {name}: no operation {target}"));
+            for parameter in link["parameters"].as_object().unwrap().keys() {
+                let takes = target["parameters"]
+                    .as_array()
+                    .is_some_and(|ps| ps.iter().any(|p| p["name"] == *parameter));
+                assert!(takes, "link {name}: the target takes no {parameter}");
             }
         }
     }
@@ -193,20 +206,15 @@ async fn every_ref_names_a_part_of_the_document() {
     refs(&doc, &mut found);
     assert!(found.len() > 50, "only {} refs", found.len());
     for r in found {
-        let pointer = r
-            .strip_prefix('#')
-            .unwrap_or_else(|| panic!("{r} is not local"));
-        assert!(doc.pointer(pointer).is_some(), "{r} names nothing");
+        assert!(r.starts_with('#'), "{r} is not local");
+        assert!(resolve(&doc, &r).is_some(), "{r} names nothing");
     }
 }
 
 /// The keys a schema of the document lets an object have, and the ones it requires.
 fn keys_of(doc: &Value, reference: &Value) -> (Vec<String>, Vec<String>) {
-    let pointer = reference["$ref"]
-        .as_str()
-        .expect("a $ref")
-        .trim_start_matches('#');
-    let schema = doc.pointer(pointer).expect("the $ref resolves");
+    let reference = reference["$ref"].as_str().expect("a $ref");
+    let schema = resolve(doc, reference).expect("the $ref resolves");
     let properties = schema["properties"].as_object().unwrap().keys().cloned();
     let required = schema["required"].as_array().unwrap().iter();
     (
@@ -265,12 +273,7 @@ async fn stream_events_are_documented_as_the_wire_carries_them() {
 async fn the_reference_page_renders_every_operation_and_links_every_type() {
     let app = spawn_app().await;
     let doc = served_document(&app).await;
-    let operations: usize = doc["paths"]
-        .as_object()
-        .unwrap()
-        .values()
-        .map(|item| METHODS.iter().filter(|m| item.get(**m).is_some()).count())
-        .sum();
+    let operations = operations(&doc).len();
     let schemas = doc["components"]["schemas"].as_object().unwrap().len();
 
     let browser = crate::helpers::browser::Browser::start().await;
