@@ -23,9 +23,13 @@ fn ratio(poll: Option<f64>, sse: Option<f64>) -> String {
     }
 }
 
+/// CPU seconds of `who` (server, postgres or generator) over a run.
+fn cpu_secs(cpu: &Value, who: &str) -> Option<f64> {
+    num(&cpu[format!("{who}_secs")])
+}
+
 fn cores(cpu: &Value, who: &str) -> Option<f64> {
-    let secs = num(&cpu[format!("{who}_secs")])?;
-    Some(secs / num(&cpu["wall_secs"])?.max(1e-9))
+    Some(cpu_secs(cpu, who)? / num(&cpu["wall_secs"])?.max(1e-9))
 }
 
 /// "server 0.52 / Postgres 0.20 / generator 0.61 cores".
@@ -264,7 +268,7 @@ fn cost_table(out: &mut String, r: &Value) {
     let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|");
     for (name, run) in runs {
         let deliveries = num(&run["deliveries"]).filter(|d| *d > 0.0);
-        let per = |who: &str| Some(num(&run["cpu"][format!("{who}_secs")])? * 1e6 / deliveries?);
+        let per = |who: &str| Some(cpu_secs(&run["cpu"], who)? * 1e6 / deliveries?);
         let _ = writeln!(
             out,
             "| {name} | {} | {} | {} | {} | {} |",
