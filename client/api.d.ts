@@ -766,6 +766,11 @@ export interface components {
         ClaimChanged: {
             claim: components["schemas"]["Claim"];
             promoted: components["schemas"]["Claim"][];
+            /**
+             * Format: int64
+             * @description The show's seq once this write is visible (see `Ingested::seq`).
+             */
+            seq: number;
         };
         /**
          * Format: uuid
@@ -895,6 +900,12 @@ export interface components {
              *     order, once per repeat.
              */
             duplicates: string[];
+            /**
+             * Format: int64
+             * @description The show's seq once this write is visible: its last change's (the current one when
+             *     it changed nothing). A feed that has applied it shows this answer's rows.
+             */
+            seq: number;
         };
         /**
          * @description An `items` row. A claimed number without a row counts as one unit.
@@ -1000,6 +1011,11 @@ export interface components {
             item: components["schemas"]["Item"];
             /** @description Claims the new quantity promoted from the waitlist. */
             promoted: components["schemas"]["Claim"][];
+            /**
+             * Format: int64
+             * @description The show's seq once this write is visible (see `Ingested::seq`).
+             */
+            seq: number;
         };
         /**
          * @description `/readyz`'s body: each part of being ready.
@@ -1058,6 +1074,17 @@ export interface components {
             last_seq: number;
             /** Format: date-time */
             created_at: string;
+        };
+        /**
+         * @description What `PATCH /shows/{id}` did: the show as the feed's `show.updated` carries it, and
+         *     the seq that change got.
+         */
+        ShowChanged: components["schemas"]["Show"] & {
+            /**
+             * Format: int64
+             * @description The show's seq once this write is visible (its `last_seq`; see `Ingested::seq`).
+             */
+            seq: number;
         };
         /**
          * Format: uuid
@@ -1557,13 +1584,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The changed show. */
+            /** @description The changed show, with the seq of its change. */
             200: {
                 headers: {
+                    /** @description The `seq` of the body: the show's seq once this write is visible. */
+                    "X-Showfeed-Seq"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Show"];
+                    "application/json": components["schemas"]["ShowChanged"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -1630,6 +1659,8 @@ export interface operations {
             /** @description The item replaced one. */
             200: {
                 headers: {
+                    /** @description The `seq` of the body: the show's seq once this write is visible. */
+                    "X-Showfeed-Seq"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1639,6 +1670,8 @@ export interface operations {
             /** @description The item was new. */
             201: {
                 headers: {
+                    /** @description The `seq` of the body: the show's seq once this write is visible. */
+                    "X-Showfeed-Seq"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1713,6 +1746,8 @@ export interface operations {
             /** @description Every comment was a re-post; nothing changed. The answer holds the stored rows. */
             200: {
                 headers: {
+                    /** @description The `seq` of the body: the show's seq once this write is visible. */
+                    "X-Showfeed-Seq"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1722,6 +1757,8 @@ export interface operations {
             /** @description Something was stored. */
             201: {
                 headers: {
+                    /** @description The `seq` of the body: the show's seq once this write is visible. */
+                    "X-Showfeed-Seq"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1787,6 +1824,8 @@ export interface operations {
             /** @description The changed claim and any it promoted. */
             200: {
                 headers: {
+                    /** @description The `seq` of the body: the show's seq once this write is visible. */
+                    "X-Showfeed-Seq"?: number;
                     [name: string]: unknown;
                 };
                 content: {

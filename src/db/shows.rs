@@ -43,3 +43,11 @@ pub async fn lock(client: &impl GenericClient, id: ShowId) -> Result<Option<Show
     let row = client.query_opt(&stmt, &[&id]).await?;
     Ok(row.map(|r| r.try_get(0)).transpose()?)
 }
+
+/// The show's seq as this transaction sees it: after its own writes (the change trigger
+/// bumps it), the seq its last change got.
+pub async fn last_seq(client: &impl GenericClient, id: ShowId) -> Result<Option<i64>> {
+    let stmt = client.prepare_cached(queries::SHOW_LAST_SEQ).await?;
+    let row = client.query_opt(&stmt, &[&id]).await?;
+    Ok(row.map(|r| r.try_get(0)).transpose()?)
+}

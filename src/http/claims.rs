@@ -1,6 +1,7 @@
 //! Claims: the board of a show, and operators' status changes.
 
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -9,6 +10,7 @@ use utoipa_axum::routes;
 
 use super::error::{ApiJson, ApiPath, Result};
 use super::openapi::errors::{ClaimWrite, ShowRead};
+use super::written::Written;
 use super::AppState;
 use crate::auth::{Auth, Role};
 use crate::domain::claim::ClaimPatchBody;
@@ -60,7 +62,11 @@ async fn list_claims(
     params(("id" = ClaimId, Path, description = "The claim's id.")),
     request_body = ClaimPatchBody,
     security(("bearer" = [])),
-    responses((status = 200, description = "The changed claim and any it promoted.", body = ClaimChanged), ClaimWrite),
+    responses(
+        (status = 200, description = "The changed claim and any it promoted.", body = ClaimChanged,
+            headers(("X-Showfeed-Seq" = i64, description = "The `seq` of the body: the show's seq once this write is visible."))),
+        ClaimWrite,
+    ),
 )]
 #[tracing::instrument(skip_all, fields(claim_id = %id))]
 async fn update_claim(
@@ -68,11 +74,11 @@ async fn update_claim(
     auth: Auth,
     ApiPath(id): ApiPath<ClaimId>,
     ApiJson(body): ApiJson<ClaimPatchBody>,
-) -> Result<Json<ClaimChanged>> {
+) -> Result<Written<ClaimChanged>> {
     auth.require(Role::Operator)?;
     let change = body.try_into()?;
     let show = service::claims::show_of(&state.db, id).await?;
     auth.require_show(Role::Operator, show)?;
     let changed = service::claims::set_status(&state.db, auth.sub(), id, change).await?;
-    Ok(Json(changed))
+    Ok(Written(StatusCode::OK, changed))
 }

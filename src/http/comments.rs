@@ -11,6 +11,7 @@ use utoipa_axum::routes;
 
 use super::error::{ApiJson, ApiPath, ApiQuery, Result};
 use super::openapi::errors::{ShowQuery, ShowWrite};
+use super::written::Written;
 use super::{clamp_limit, AppState};
 use crate::auth::{Auth, Role};
 use crate::domain::{Comment, CommentBatch, CommentId, NewComment, ShowId};
@@ -45,8 +46,10 @@ enum CommentsBody {
     request_body(content = inline(CommentsBody), description = "One comment object, or an array of them."),
     security(("bearer" = [])),
     responses(
-        (status = 201, description = "Something was stored.", body = Ingested),
-        (status = 200, description = "Every comment was a re-post; nothing changed. The answer holds the stored rows.", body = Ingested),
+        (status = 201, description = "Something was stored.", body = Ingested,
+            headers(("X-Showfeed-Seq" = i64, description = "The `seq` of the body: the show's seq once this write is visible."))),
+        (status = 200, description = "Every comment was a re-post; nothing changed. The answer holds the stored rows.", body = Ingested,
+            headers(("X-Showfeed-Seq" = i64, description = "The `seq` of the body: the show's seq once this write is visible."))),
         ShowWrite,
     ),
 )]
@@ -56,7 +59,7 @@ async fn create_comments(
     auth: Auth,
     ApiPath(id): ApiPath<ShowId>,
     ApiJson(body): ApiJson<Value>,
-) -> Result<(StatusCode, Json<Ingested>)> {
+) -> Result<Written<Ingested>> {
     auth.require_show(Role::Ingest, id)?;
     let batch = CommentBatch::try_from(body)?;
     let ingested = service::comments::ingest(&state.db, auth.sub(), id, &batch).await?;
@@ -65,7 +68,7 @@ async fn create_comments(
     } else {
         StatusCode::CREATED
     };
-    Ok((status, Json(ingested)))
+    Ok(Written(status, ingested))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -11,6 +11,7 @@ pub mod health;
 pub mod openapi;
 pub mod shows;
 pub mod stream;
+pub mod written;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -10,6 +10,7 @@ use utoipa_axum::routes;
 
 use super::error::{ApiJson, ApiPath, ApiQuery, Result};
 use super::openapi::errors::{CreateWrite, ListRead, ShowRead, ShowWrite};
+use super::written::Written;
 use super::{clamp_limit, AppState};
 use crate::auth::{Auth, Role};
 use crate::domain::item::ItemBody;
@@ -17,6 +18,7 @@ use crate::domain::show::{NewShowBody, ShowPatchBody};
 use crate::domain::{Item, ItemNumber, Show, ShowId};
 use crate::service;
 use crate::service::items::PutItem;
+use crate::service::shows::ShowChanged;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -116,7 +118,11 @@ async fn get_show(
     params(("id" = ShowId, Path, description = "The show's id.")),
     request_body = ShowPatchBody,
     security(("bearer" = [])),
-    responses((status = 200, description = "The changed show.", body = Show), ShowWrite),
+    responses(
+        (status = 200, description = "The changed show, with the seq of its change.", body = ShowChanged,
+            headers(("X-Showfeed-Seq" = i64, description = "The `seq` of the body: the show's seq once this write is visible."))),
+        ShowWrite,
+    ),
 )]
 #[tracing::instrument(skip_all, fields(show_id = %id))]
 async fn update_show(
@@ -124,12 +130,11 @@ async fn update_show(
     auth: Auth,
     ApiPath(id): ApiPath<ShowId>,
     ApiJson(body): ApiJson<ShowPatchBody>,
-) -> Result<Json<Show>> {
+) -> Result<Written<ShowChanged>> {
     auth.require_show(Role::Operator, id)?;
     let patch = body.try_into()?;
-    Ok(Json(
-        service::shows::update(&state.db, auth.sub(), id, &patch).await?,
-    ))
+    let changed = service::shows::update(&state.db, auth.sub(), id, &patch).await?;
+    Ok(Written(StatusCode::OK, changed))
 }
 
 /// The show's items.
@@ -167,8 +172,10 @@ async fn list_items(
     request_body = ItemBody,
     security(("bearer" = [])),
     responses(
-        (status = 201, description = "The item was new.", body = PutItem),
-        (status = 200, description = "The item replaced one.", body = PutItem),
+        (status = 201, description = "The item was new.", body = PutItem,
+            headers(("X-Showfeed-Seq" = i64, description = "The `seq` of the body: the show's seq once this write is visible."))),
+        (status = 200, description = "The item replaced one.", body = PutItem,
+            headers(("X-Showfeed-Seq" = i64, description = "The `seq` of the body: the show's seq once this write is visible."))),
         ShowWrite,
     ),
 )]
@@ -177,7 +184,7 @@ async fn put_item(
     auth: Auth,
     ApiPath((id, number)): ApiPath<(ShowId, i32)>,
     ApiJson(body): ApiJson<ItemBody>,
-) -> Result<(StatusCode, Json<PutItem>)> {
+) -> Result<Written<PutItem>> {
     auth.require_show(Role::Operator, id)?;
     let number = ItemNumber::try_from(number)?;
     let item = body.try_into()?;
@@ -187,5 +194,5 @@ async fn put_item(
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(put)))
+    Ok(Written(status, put))
 }

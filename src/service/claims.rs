@@ -11,6 +11,8 @@ use super::{retry_aborted, Failed, Result, ServiceError};
 pub struct ClaimChanged {
     pub claim: Claim,
     pub promoted: Vec<Claim>,
+    /// The show's seq once this write is visible (see `Ingested::seq`).
+    pub seq: i64,
 }
 
 /// Which show a claim belongs to (for the token's `shows` check before writing).
@@ -49,8 +51,13 @@ pub async fn set_status(
         } else {
             Vec::new()
         };
+        let seq = super::shows::written_seq(&tx, locked.show).await?;
         tx.commit().await?;
-        Ok::<_, Failed>(ClaimChanged { claim, promoted })
+        Ok::<_, Failed>(ClaimChanged {
+            claim,
+            promoted,
+            seq,
+        })
     })
     .await
 }

@@ -25,6 +25,9 @@ pub struct Ingested {
     /// External ids that were already stored (re-posts, which change nothing), in request
     /// order, once per repeat.
     pub duplicates: Vec<String>,
+    /// The show's seq once this write is visible: its last change's (the current one when
+    /// it changed nothing). A feed that has applied it shows this answer's rows.
+    pub seq: i64,
     /// How many comments this request stored (0: everything was a re-post).
     #[serde(skip)]
     pub stored: usize,
@@ -102,11 +105,13 @@ pub async fn ingest(db: &Db, actor: &str, show: ShowId, batch: &CommentBatch) ->
             claims.extend(db::claims::by_comments(&tx, show, &reposted_ids).await?);
         }
         let claims = in_comment_order(&comments, claims);
+        let seq = super::shows::written_seq(&tx, show).await?;
         tx.commit().await?;
         Ok(Ingested {
             comments,
             claims,
             duplicates,
+            seq,
             stored,
         })
     })

@@ -11,6 +11,8 @@ pub struct PutItem {
     pub item: Item,
     /// Claims the new quantity promoted from the waitlist.
     pub promoted: Vec<Claim>,
+    /// The show's seq once this write is visible (see `Ingested::seq`).
+    pub seq: i64,
     /// Whether the item is new (201) or replaced one (200).
     #[serde(skip)]
     pub created: bool,
@@ -32,10 +34,12 @@ pub async fn put(
         super::shows::lock(&tx, show).await?;
         let (item, created) = db::items::upsert(&tx, show, number, item).await?;
         let promoted = db::claims::promote_waitlist(&tx, show, number.get()).await?;
+        let seq = super::shows::written_seq(&tx, show).await?;
         tx.commit().await?;
         Ok(PutItem {
             item,
             promoted,
+            seq,
             created,
         })
     })

@@ -33,9 +33,19 @@ pub(super) async fn fetch(client: &impl GenericClient, id: ShowId) -> Result<Sho
         .ok_or(ServiceError::NotFound("show"))
 }
 
+/// What `PATCH /shows/{id}` did: the show as the feed's `show.updated` carries it, and
+/// the seq that change got.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ShowChanged {
+    #[serde(flatten)]
+    pub show: Show,
+    /// The show's seq once this write is visible (its `last_seq`; see `Ingested::seq`).
+    pub seq: i64,
+}
+
 /// Changes the title or status. Answers with the row as the feed's `show.updated` carries
 /// it: read after the change trigger bumped `last_seq`, in the same transaction.
-pub async fn update(db: &Db, actor: &str, id: ShowId, patch: &ShowPatch) -> Result<Show> {
+pub async fn update(db: &Db, actor: &str, id: ShowId, patch: &ShowPatch) -> Result<ShowChanged> {
     let mut client = db.client().await?;
     let tx = db::begin_as(&mut client, actor).await?;
     if !db::shows::update(&tx, id, patch).await? {
@@ -43,7 +53,10 @@ pub async fn update(db: &Db, actor: &str, id: ShowId, patch: &ShowPatch) -> Resu
     }
     let show = fetch(&tx, id).await?;
     tx.commit().await?;
-    Ok(show)
+    Ok(ShowChanged {
+        seq: show.last_seq,
+        show,
+    })
 }
 
 /// Locks the show's row for the rest of the transaction, the first lock every writer of a
@@ -51,6 +64,16 @@ pub async fn update(db: &Db, actor: &str, id: ShowId, patch: &ShowPatch) -> Resu
 /// an unknown show.
 pub(super) async fn lock(tx: &impl GenericClient, id: ShowId) -> Result<ShowStatus, Failed> {
     db::shows::lock(tx, id)
+        .await?
+        .ok_or(Failed::Refused(ServiceError::NotFound("show")))
+}
+
+/// The seq a write's changes reached, read before its commit (the show is locked, so no
+/// other writer's change is counted): what the answer's `seq` tells the client to wait
+/// for in its feed (read-your-writes). A write that changed nothing gets the show's
+/// current seq, which its feed has reached once it is up to date.
+pub(super) async fn written_seq(tx: &impl GenericClient, id: ShowId) -> Result<i64, Failed> {
+    db::shows::last_seq(tx, id)
         .await?
         .ok_or(Failed::Refused(ServiceError::NotFound("show")))
 }

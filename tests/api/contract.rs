@@ -66,11 +66,20 @@ async fn put_item(app: &TestApp, show: Uuid, title: &str, quantity: i32, status:
     body(r, status, "put item 101").await
 }
 
+/// The answer is the show's row plus the `seq` its change got (read-your-writes), which
+/// is the row's `last_seq`; returns the row.
 async fn patch_show(app: &TestApp, show: Uuid, patch: &Value) -> Value {
     let r = app
         .send_json(reqwest::Method::PATCH, &format!("/api/shows/{show}"), patch)
         .await;
-    body(r, 200, &format!("patch show {patch}")).await
+    let mut answer = body(r, 200, &format!("patch show {patch}")).await;
+    let seq = answer.as_object_mut().unwrap().remove("seq");
+    assert_eq!(
+        seq,
+        Some(answer["last_seq"].clone()),
+        "PATCH show {patch}: seq is last_seq"
+    );
+    answer
 }
 
 /// Checks a fresh stream's `initial` against GET /shows/{id}, /items, /claims, /comments.

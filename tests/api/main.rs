@@ -22,6 +22,7 @@ mod feed;
 mod openapi;
 mod operations;
 mod queries;
+mod read_your_writes;
 mod resume;
 mod scale;
 mod slow_subscriber;
