@@ -39,6 +39,29 @@ impl Frame {
         let json = sse.slice(start..end);
         Frame { seq, sse, json }
     }
+
+    /// The event without its `id:` line, for a multiplexed stream, which writes its own
+    /// id (every show's position) in front: a slice, no copy.
+    pub fn without_id(&self) -> Bytes {
+        self.sse.slice(self.id_line_len()..)
+    }
+
+    fn id_line_len(&self) -> usize {
+        self.sse
+            .iter()
+            .position(|b| *b == b'\n')
+            .map_or(0, |at| at + 1)
+    }
+
+    /// The event's name (`initial`, `comment.created`, ...), read back from the bytes.
+    pub fn event(&self) -> &str {
+        let name = self.sse[self.id_line_len()..]
+            .strip_prefix(b"event: ")
+            .and_then(|r| r.split(|b| *b == b'\n').next())
+            .unwrap_or_default();
+        // The name was written from a `&str` in `new`.
+        std::str::from_utf8(name).unwrap_or_default()
+    }
 }
 
 /// The first bytes of every stream: how long the browser waits before reconnecting.
@@ -65,6 +88,11 @@ mod tests {
             b"id: 42\nevent: claim.created\ndata: {\"a\": 1}\n\n"
         );
         assert_eq!(&f.json[..], br#"{"a": 1}"#);
+        assert_eq!(
+            &f.without_id()[..],
+            b"event: claim.created\ndata: {\"a\": 1}\n\n"
+        );
+        assert_eq!(f.event(), "claim.created");
     }
 
     #[test]

@@ -58,6 +58,7 @@
 pub mod frame;
 pub mod hub;
 pub mod listener;
+pub mod positions;
 mod reader;
 mod subscription;
 
