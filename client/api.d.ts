@@ -247,6 +247,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every change of many shows, live, on one connection
+         * @description Server-sent events of many shows on one connection (HTTP/1.1 browsers open at most six per host). `?shows=A,B,C` names them (distinct ids, at most `MAX_STREAM_SHOWS`, default 500; `POST /api/stream` takes the list in a body). Each show starts as on its own stream (an `initial`, or the replay after its position), then every show's changes follow, each once, per show in seq order; the events are the single-show stream's (a `Change` carries its `show_id`, a `Snapshot` its `show.id`).
+         *
+         *     **Vector id**: every event's `id:` is every show's position: `<fp>.<p1>.<p2>...`, where `fp` is the FNV-1a 32-bit hash of the show ids as listed (lowercase, hyphenated, joined by `,`) in 8 hex digits, and `p_i` the last seq sent of the i-th show in base 36, or `-` when none yet. `Last-Event-ID` (or `?last_event_id=`) resumes every show exactly, on any node; an id of another list, or garbage, starts every show with a fresh `initial`. To change the set, reconnect with the new list and an id built from your positions.
+         *
+         *     **Refused before any event**: a malformed list, a duplicate or too many shows (400), a show the token may not see (403, naming it), an unknown show (404, naming it). Liveness, expiry, shutdown and auth as for `GET /api/shows/{id}/stream`.
+         */
+        get: operations["stream_many"];
+        put?: never;
+        /**
+         * The multiplexed stream, its show list in the body
+         * @description As `GET /api/stream`, for lists too long for a URL; read it with `fetch`.
+         */
+        post: operations["stream_many_posted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The changes of many shows after a vector id: the multiplexed stream's polling fallback
+         * @description The same events as `GET /api/stream`, as JSON. Pass the answer's `last_event_id` to the next request. Answers at once when anything is pending (each show's `initial` or replay included), else after at most `wait` seconds with what arrived (maybe nothing).
+         */
+        get: operations["poll_many"];
+        put?: never;
+        /**
+         * The multiplexed long-poll, its show list in the body
+         * @description As `GET /api/changes`, for lists too long for a URL.
+         */
+        post: operations["poll_many_posted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/openapi.json": {
         parameters: {
             query?: never;
@@ -877,6 +929,8 @@ export interface components {
              */
             message: string;
         };
+        /** @description An event's data: a show's `Snapshot` (for `initial`) or a `Change`. */
+        EventData: components["schemas"]["Snapshot"] | components["schemas"]["Change"];
         /**
          * @description What one `POST /comments` answers: every comment of the request as stored, and the
          *     claims they made. A re-post (an `external_id` the show already has) answers with the
@@ -966,6 +1020,36 @@ export interface components {
         ItemList: {
             /** @description By item number. */
             items: components["schemas"]["Item"][];
+        };
+        /** @description The POST form's body: the same as the query, for lists too long for a URL. */
+        ManyBody: {
+            /**
+             * @description The show ids, at most `MAX_STREAM_SHOWS` (default 500).
+             * @example [
+             *       "6f1d3c52-8f0e-4c8e-9a55-3b1f2d7c9e10"
+             *     ]
+             */
+            shows: string[];
+            /** @description As the query's `last_event_id`. */
+            last_event_id?: string | null;
+            /**
+             * Format: double
+             * @description Long-poll only: as the query's `wait`.
+             */
+            wait?: number | null;
+        };
+        /**
+         * @description `GET /api/changes`: pass `last_event_id` to the next request.
+         * @example {
+         *       "events": [],
+         *       "last_event_id": "0a1b2c3d.c.1f"
+         *     }
+         */
+        ManyChangesPage: {
+            /** @description Every show's position after these events (the stream's vector id). */
+            last_event_id: string;
+            /** @description Per show in seq order: its `initial` or replay first, then its changes. */
+            events: components["schemas"]["TaggedEvent"][];
         };
         /**
          * @description A comment as the platform connector posts it, checked.
@@ -1217,6 +1301,26 @@ export interface components {
             data: string;
             /** @enum {string} */
             event: "auth.expired";
+        };
+        /**
+         * @description One event of a multiplexed long-poll: the stream's event name and its data.
+         * @example {
+         *       "data": {
+         *         "actor": "ingest",
+         *         "committed_at": "2026-12-04T18:05:00+00:00",
+         *         "data": {},
+         *         "entity": "comment",
+         *         "op": "insert",
+         *         "seq": 43,
+         *         "show_id": "6f1d3c52-8f0e-4c8e-9a55-3b1f2d7c9e10"
+         *       },
+         *       "event": "comment.created"
+         *     }
+         */
+        TaggedEvent: {
+            /** @description `initial`, or a change's name (`comment.created`, `claim.updated`, ...). */
+            event: string;
+            data: components["schemas"]["EventData"];
         };
     };
     responses: {
@@ -1921,6 +2025,152 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ChangesPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    stream_many: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The shows, comma-separated ids (at most `MAX_STREAM_SHOWS`, default 500; for long
+                 *     lists use the POST form).
+                 * @example 6f1d3c52-8f0e-4c8e-9a55-3b1f2d7c9e10,0b7e3a8e-4f61-4a8e-bb55-5b0d3c1c2f11
+                 */
+                shows?: string;
+                /**
+                 * @description Resume every show after its position in this vector id, like `Last-Event-ID` (which
+                 *     wins when both are sent). One of another list, or garbage, starts every show afresh.
+                 */
+                last_event_id?: string;
+                /** @description Long-poll only: seconds to wait when nothing is pending, up to 60 (default 0). */
+                wait?: number;
+            };
+            header?: {
+                /** @description Resume every show after its position in this vector id (EventSource sends the last `id:` it saw). */
+                "Last-Event-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event stream (role viewer): each show's `initial` or replay, then every show's changes; every `id:` is the vector id. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["StreamEvent"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    stream_many_posted: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description As for `GET /api/stream`. */
+                "Last-Event-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ManyBody"];
+            };
+        };
+        responses: {
+            /** @description The event stream, as `GET /api/stream`'s. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["StreamEvent"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    poll_many: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The shows, comma-separated ids (at most `MAX_STREAM_SHOWS`, default 500; for long
+                 *     lists use the POST form).
+                 * @example 6f1d3c52-8f0e-4c8e-9a55-3b1f2d7c9e10,0b7e3a8e-4f61-4a8e-bb55-5b0d3c1c2f11
+                 */
+                shows?: string;
+                /**
+                 * @description Resume every show after its position in this vector id, like `Last-Event-ID` (which
+                 *     wins when both are sent). One of another list, or garbage, starts every show afresh.
+                 */
+                last_event_id?: string;
+                /** @description Long-poll only: seconds to wait when nothing is pending, up to 60 (default 0). */
+                wait?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The events (role viewer). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ManyChangesPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    poll_many_posted: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ManyBody"];
+            };
+        };
+        responses: {
+            /** @description The events (role viewer). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ManyChangesPage"];
                 };
             };
             400: components["responses"]["BadRequest"];

@@ -130,6 +130,10 @@ pub struct FeedArgs {
     /// A snapshot this young (milliseconds) is shared with new subscribers instead of a new query.
     #[arg(long, env = "SNAPSHOT_REUSE_MS", default_value_t = 500)]
     pub snapshot_reuse_ms: u64,
+    /// Shows one multiplexed stream (`/api/stream?shows=`) or poll may follow at most
+    /// (more: 400). Each show costs a subscription, and every event's id grows with it.
+    #[arg(long, env = "MAX_STREAM_SHOWS", default_value_t = 500)]
+    pub max_stream_shows: usize,
 }
 
 impl From<&FeedArgs> for FeedSettings {

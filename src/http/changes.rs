@@ -2,8 +2,6 @@
 //! change objects as the stream, served by the hub (ring, shared catch-up), and `wait`
 //! long-polls on the hub's broadcast rather than a query loop.
 
-use std::time::Duration;
-
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -13,10 +11,10 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::error::{ApiError, ApiPath, ApiQuery, Result};
+use super::error::{ApiPath, ApiQuery, Result};
 use super::openapi::errors::ShowQuery;
 use super::openapi::events::ChangesPage;
-use super::{clamp_limit, AppState, MAX_WAIT};
+use super::{clamp_limit, wait_duration, AppState};
 use crate::auth::{Auth, Role};
 use crate::domain::ShowId;
 use crate::feed::Next;
@@ -65,14 +63,7 @@ async fn poll_changes(
 ) -> Result<impl IntoResponse> {
     auth.require_show(Role::Viewer, id)?;
     let limit = clamp_limit(q.limit, 500, 5000) as usize;
-    let wait = q.wait.unwrap_or(0.0);
-    // `NaN` and `inf` parse as numbers; NaN would survive the clamp and panic below.
-    if !wait.is_finite() {
-        return Err(ApiError::BadRequest(
-            "wait must be a finite number of seconds".into(),
-        ));
-    }
-    let wait = Duration::from_secs_f64(wait.clamp(0.0, MAX_WAIT.as_secs_f64()));
+    let wait = wait_duration(q.wait)?;
 
     let mut sub = state.feed.subscribe(id);
     let (initial, mut frames) = match sub.start(Some(q.after.unwrap_or(0))).await? {

@@ -24,6 +24,12 @@ pub enum ApiError {
     Invalid(String),
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// A 404 that names what is missing (one show of a list).
+    #[error("{0}")]
+    Missing(String),
+    /// A 403 that names what the token may not see (one show of a list).
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0}")]
     Conflict(String),
     #[error(transparent)]
@@ -73,7 +79,8 @@ impl IntoResponse for ApiError {
         let (status, code) = match self {
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
-            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::NotFound(_) | ApiError::Missing(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::Auth(e) => return e.into_response(),
             ApiError::Rejected { status, .. } => (status, rejection_code(status)),

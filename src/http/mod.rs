@@ -8,6 +8,7 @@ pub mod comments;
 pub mod console;
 pub mod error;
 pub mod health;
+pub mod multiplex;
 pub mod openapi;
 pub mod shows;
 pub mod stream;
@@ -57,6 +58,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(claims::router())
         .merge(stream::router())
         .merge(changes::router())
+        .merge(multiplex::router())
         .merge(openapi::router())
         .merge(api_docs::router())
         .merge(console::router())
@@ -110,3 +112,17 @@ pub fn clamp_limit(value: Option<i64>, default: i64, max: i64) -> i64 {
 
 /// How long a long-poll may wait at most.
 pub const MAX_WAIT: Duration = Duration::from_secs(60);
+
+/// A long-poll's `wait` (seconds, absent: 0) as a duration, clamped to [`MAX_WAIT`].
+pub fn wait_duration(wait: Option<f64>) -> Result<Duration, error::ApiError> {
+    let wait = wait.unwrap_or(0.0);
+    // `NaN` and `inf` parse as numbers; NaN would survive the clamp and panic below.
+    if !wait.is_finite() {
+        return Err(error::ApiError::BadRequest(
+            "wait must be a finite number of seconds".into(),
+        ));
+    }
+    Ok(Duration::from_secs_f64(
+        wait.clamp(0.0, MAX_WAIT.as_secs_f64()),
+    ))
+}

@@ -33,7 +33,7 @@ use crate::auth::jwt::now_secs;
 use crate::auth::{Auth, Role};
 use crate::domain::ShowId;
 use crate::feed::frame::{retry_hint, AUTH_EXPIRED, KEEP_ALIVE};
-use crate::feed::{Next, Subscription};
+use crate::feed::{FeedError, Next, Subscription};
 use crate::observability::Metrics;
 use crate::server::Hangup;
 
@@ -98,18 +98,78 @@ async fn stream_show_events(
     // missed (the contract's first trap). An unknown show fails here, before any 200.
     let first = sub.start(resume_position(&headers, &query)).await?;
 
+    let mut source = OneShow(sub);
+    let opening = source.encode(first);
+    Ok(sse_response(
+        &state,
+        &auth,
+        hangup,
+        source,
+        opening,
+        StreamLog::new(Some(id), 1, &headers),
+    ))
+}
+
+/// What a stream sends: one show's subscription, or several merged
+/// (`http::multiplex`). Each yields encoded SSE chunks.
+pub(crate) trait Source: Send + 'static {
+    /// The next events, encoded, and how many change frames they hold; Err ends the
+    /// stream with a retry hint (the client resumes).
+    fn next(&mut self) -> impl Future<Output = Result<Chunks, FeedError>> + Send;
+    /// The show of a feed error, for the log.
+    fn describe(&self) -> String;
+}
+
+/// Encoded events: the bytes to write, and how many change frames they carry.
+pub(crate) struct Chunks {
+    pub bytes: Vec<Bytes>,
+    pub frames: usize,
+}
+
+/// The single-show stream: frames go out as encoded (their `id:` is the seq).
+struct OneShow(Subscription);
+
+impl OneShow {
+    fn encode(&mut self, next: Next) -> Chunks {
+        let bytes: Vec<Bytes> = match next {
+            Next::Frames(frames) => frames.iter().map(|f| f.sse.clone()).collect(),
+            Next::Initial(frame) => vec![frame.sse.clone()],
+        };
+        Chunks {
+            frames: bytes.len(),
+            bytes,
+        }
+    }
+}
+
+impl Source for OneShow {
+    async fn next(&mut self) -> Result<Chunks, FeedError> {
+        let next = self.0.next().await?;
+        Ok(self.encode(next))
+    }
+
+    fn describe(&self) -> String {
+        self.0.show().to_string()
+    }
+}
+
+/// The streaming response around a started source: its opening chunks, then whatever it
+/// yields, keep-alives when idle, `auth.expired` at the token's `exp`, a retry hint at
+/// shutdown; ended when the client hangs up.
+pub(crate) fn sse_response<S: Source>(
+    state: &AppState,
+    auth: &Auth,
+    hangup: Option<Extension<Hangup>>,
+    source: S,
+    opening: Chunks,
+    log: StreamLog,
+) -> Response {
     let expires_in = Duration::from_secs(auth.0.exp.saturating_sub(now_secs()));
     let now = Instant::now();
     let heartbeat = state.config.http.heartbeat();
-    // `http::access_log` has set it (the client's, or a new one) on every request.
-    let request_id = headers
-        .get(super::access_log::REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    tracing::info!(show_id = %id, request_id = %request_id, "stream opened");
+    tracing::info!(show_id = log.show_label(), shows = log.shows, request_id = %log.request_id, "stream opened");
     let mut events = EventStream {
-        sub,
+        source,
         heartbeat,
         expires: Box::pin(tokio::time::sleep_until(now + expires_in)),
         // A child token per stream: polling it locks only this stream's own node, not
@@ -124,18 +184,12 @@ async fn stream_show_events(
         last_sent: now,
         metrics: state.metrics.clone(),
         done: false,
-        log: StreamLog {
-            show: id,
-            request_id,
-            opened: now,
-            frames: 0,
-            ended: "client closed",
-        },
+        log,
     };
-    let mut opening = vec![retry_hint(RETRY_MS)];
-    opening.extend(events.chunks(first));
+    let mut first = vec![retry_hint(RETRY_MS)];
+    first.extend(events.count(opening));
 
-    let body = futures::stream::iter(opening)
+    let body = futures::stream::iter(first)
         .chain(
             futures::stream::unfold(events, |mut events| async move {
                 let chunks = events.next_chunks().await?;
@@ -159,7 +213,7 @@ async fn stream_show_events(
     // Nothing after a stream is ever answered on its connection, so bytes the client
     // sends behind it are read and dropped while watching for its close (`Hangup`).
     h.insert(header::CONNECTION, HeaderValue::from_static("close"));
-    Ok(response)
+    response
 }
 
 /// One stream's state after its first frames.
@@ -168,8 +222,8 @@ async fn stream_show_events(
 /// every delivery: with thousands of subscribers per show, registering two timers and a
 /// waiter on the shared shutdown token per frame (and removing them again) cost more CPU
 /// than the rest of the stream's own work.
-struct EventStream {
-    sub: Subscription,
+struct EventStream<S> {
+    source: S,
     heartbeat: Duration,
     /// Fires when the token's `exp` passes.
     expires: Pin<Box<Sleep>>,
@@ -191,8 +245,11 @@ struct EventStream {
 
 /// What the stream's close line tells; written when the stream is dropped (the client
 /// went away, or the body ended after the last frame), whichever way it ends.
-struct StreamLog {
-    show: ShowId,
+pub(crate) struct StreamLog {
+    /// The show of a single-show stream; None for a multiplexed one.
+    show: Option<ShowId>,
+    /// How many shows the stream follows.
+    shows: usize,
     request_id: String,
     opened: Instant,
     /// Change frames handed out (`initial` included; keep-alives and retry hints not).
@@ -201,10 +258,34 @@ struct StreamLog {
     ended: &'static str,
 }
 
+impl StreamLog {
+    pub(crate) fn new(show: Option<ShowId>, shows: usize, headers: &HeaderMap) -> Self {
+        StreamLog {
+            show,
+            shows,
+            // `http::access_log` has set it (the client's, or a new one) on every request.
+            request_id: headers
+                .get(super::access_log::REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned(),
+            opened: Instant::now(),
+            frames: 0,
+            ended: "client closed",
+        }
+    }
+
+    fn show_label(&self) -> String {
+        self.show
+            .map_or_else(|| "many".to_owned(), |s| s.to_string())
+    }
+}
+
 impl Drop for StreamLog {
     fn drop(&mut self) {
         tracing::info!(
-            show_id = %self.show,
+            show_id = self.show_label(),
+            shows = self.shows,
             request_id = %self.request_id,
             duration_ms = self.opened.elapsed().as_millis() as u64,
             frames = self.frames,
@@ -214,19 +295,16 @@ impl Drop for StreamLog {
     }
 }
 
-impl EventStream {
-    fn chunks(&mut self, next: Next) -> Vec<Bytes> {
-        let chunks: Vec<Bytes> = match next {
-            Next::Frames(frames) => frames.iter().map(|f| f.sse.clone()).collect(),
-            Next::Initial(frame) => vec![frame.sse.clone()],
-        };
+impl<S: Source> EventStream<S> {
+    /// Counts what goes out (metrics, the close line) and hands the bytes on.
+    fn count(&mut self, chunks: Chunks) -> Vec<Bytes> {
         self.metrics
             .frames_sent
-            .fetch_add(chunks.len() as u64, Relaxed);
-        self.log.frames += chunks.len() as u64;
-        let bytes: usize = chunks.iter().map(Bytes::len).sum();
+            .fetch_add(chunks.frames as u64, Relaxed);
+        self.log.frames += chunks.frames as u64;
+        let bytes: usize = chunks.bytes.iter().map(Bytes::len).sum();
         self.metrics.bytes_sent.fetch_add(bytes as u64, Relaxed);
-        chunks
+        chunks.bytes
     }
 
     /// The next bytes to send, or None when the stream ends.
@@ -263,14 +341,15 @@ impl EventStream {
                     self.idle.as_mut().reset(now + self.heartbeat);
                     return Some(vec![KEEP_ALIVE]);
                 }
-                // `Subscription::next` is cancel-safe: it mutates its position only right
-                // before returning, with no await in between.
-                next = self.sub.next() => {
+                // `Source::next` is cancel-safe: `Subscription::next` mutates its position
+                // only right before returning, with no await in between, and a merged
+                // source keeps its shows' pending futures inside itself.
+                next = self.source.next() => {
                     self.last_sent = Instant::now();
                     return match next {
-                        Ok(next) => Some(self.chunks(next)),
+                        Ok(chunks) => Some(self.count(chunks)),
                         Err(e) => {
-                            tracing::warn!(show_id = %self.sub.show(), error = %e, "stream ended by a feed error; the client will resume");
+                            tracing::warn!(show_id = %self.source.describe(), error = %e, "stream ended by a feed error; the client will resume");
                             self.done = true;
                             self.log.ended = "feed error";
                             Some(vec![retry_hint(RETRY_MS)])

@@ -19,6 +19,7 @@ mod console;
 mod console_assets;
 mod contract;
 mod feed;
+mod multiplex;
 mod openapi;
 mod operations;
 mod queries;

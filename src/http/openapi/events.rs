@@ -102,6 +102,35 @@ pub struct ChangesPage {
     pub changes: Vec<Change>,
 }
 
+/// One event of a multiplexed long-poll: the stream's event name and its data.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"event": "comment.created", "data": {"seq": 43,
+    "show_id": "6f1d3c52-8f0e-4c8e-9a55-3b1f2d7c9e10", "entity": "comment", "op": "insert",
+    "data": {}, "actor": "ingest", "committed_at": "2026-12-04T18:05:00+00:00"}}))]
+pub struct TaggedEvent {
+    /// `initial`, or a change's name (`comment.created`, `claim.updated`, ...).
+    pub event: String,
+    pub data: EventData,
+}
+
+/// An event's data: a show's `Snapshot` (for `initial`) or a `Change`.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum EventData {
+    Snapshot(Snapshot),
+    Change(Change),
+}
+
+/// `GET /api/changes`: pass `last_event_id` to the next request.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"last_event_id": "0a1b2c3d.c.1f", "events": []}))]
+pub struct ManyChangesPage {
+    /// Every show's position after these events (the stream's vector id).
+    pub last_event_id: String,
+    /// Per show in seq order: its `initial` or replay first, then its changes.
+    pub events: Vec<TaggedEvent>,
+}
+
 /// The `data` of `auth.expired`.
 #[derive(Serialize, ToSchema)]
 pub struct AuthExpired {
@@ -225,3 +254,21 @@ token's `exp` passes: `event: auth.expired`, then the stream closes. On graceful
 a `retry:` hint of 250-1500 ms, then close (reconnect to another node with Last-Event-ID).\n\n\
 **Auth**: browsers' EventSource cannot set headers, so the token may come as \
 `?access_token=<jwt>` instead of `Authorization: Bearer`.";
+
+/// The description of `GET /api/stream`.
+pub const MULTI_STREAM_DESCRIPTION: &str = "\
+Server-sent events of many shows on one connection (HTTP/1.1 browsers open at most six per \
+host). `?shows=A,B,C` names them (distinct ids, at most `MAX_STREAM_SHOWS`, default 500; \
+`POST /api/stream` takes the list in a body). Each show starts as on its own stream (an \
+`initial`, or the replay after its position), then every show's changes follow, each once, \
+per show in seq order; the events are the single-show stream's (a `Change` carries its \
+`show_id`, a `Snapshot` its `show.id`).\n\n\
+**Vector id**: every event's `id:` is every show's position: `<fp>.<p1>.<p2>...`, where `fp` \
+is the FNV-1a 32-bit hash of the show ids as listed (lowercase, hyphenated, joined by `,`) \
+in 8 hex digits, and `p_i` the last seq sent of the i-th show in base 36, or `-` when none \
+yet. `Last-Event-ID` (or `?last_event_id=`) resumes every show exactly, on any node; an id \
+of another list, or garbage, starts every show with a fresh `initial`. To change the set, \
+reconnect with the new list and an id built from your positions.\n\n\
+**Refused before any event**: a malformed list, a duplicate or too many shows (400), a show \
+the token may not see (403, naming it), an unknown show (404, naming it). Liveness, expiry, \
+shutdown and auth as for `GET /api/shows/{id}/stream`.";

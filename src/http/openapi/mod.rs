@@ -47,13 +47,16 @@ claims; ingest posts comments; admin does everything.",
         events::Snapshot,
         events::Change,
         events::AuthExpired,
-        events::ChangesPage
+        events::ChangesPage,
+        events::ManyChangesPage,
+        events::TaggedEvent,
+        events::EventData
     )),
     tags(
         (name = "shows", description = "Shows and their items."),
         (name = "comments", description = "Comment ingest and pages."),
         (name = "claims", description = "The claims comments make, and operators' changes to them."),
-        (name = "feed", description = "Every change of a show: the SSE stream and its polling fallback."),
+        (name = "feed", description = "Every change of a show, or of many on one connection: the SSE streams and their polling fallbacks."),
         (name = "operations", description = "Health, readiness and metrics for the load balancer and Prometheus."),
         (name = "reference", description = "This document and the page that renders it."),
         (name = "console", description = "The operator console's static files."),
