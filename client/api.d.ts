@@ -1029,7 +1029,7 @@ export interface components {
              *       "6f1d3c52-8f0e-4c8e-9a55-3b1f2d7c9e10"
              *     ]
              */
-            shows: string[];
+            shows: components["schemas"]["ShowId"][];
             /** @description As the query's `last_event_id`. */
             last_event_id?: string | null;
             /**
@@ -2037,13 +2037,13 @@ export interface operations {
     };
     stream_many: {
         parameters: {
-            query?: {
+            query: {
                 /**
                  * @description The shows, comma-separated ids (at most `MAX_STREAM_SHOWS`, default 500; for long
                  *     lists use the POST form).
                  * @example 6f1d3c52-8f0e-4c8e-9a55-3b1f2d7c9e10,0b7e3a8e-4f61-4a8e-bb55-5b0d3c1c2f11
                  */
-                shows?: string;
+                shows: string;
                 /**
                  * @description Resume every show after its position in this vector id, like `Last-Event-ID` (which
                  *     wins when both are sent). One of another list, or garbage, starts every show afresh.
@@ -2107,19 +2107,22 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Invalid"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
     };
     poll_many: {
         parameters: {
-            query?: {
+            query: {
                 /**
                  * @description The shows, comma-separated ids (at most `MAX_STREAM_SHOWS`, default 500; for long
                  *     lists use the POST form).
                  * @example 6f1d3c52-8f0e-4c8e-9a55-3b1f2d7c9e10,0b7e3a8e-4f61-4a8e-bb55-5b0d3c1c2f11
                  */
-                shows?: string;
+                shows: string;
                 /**
                  * @description Resume every show after its position in this vector id, like `Last-Event-ID` (which
                  *     wins when both are sent). One of another list, or garbage, starts every show afresh.
@@ -2177,6 +2180,9 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Invalid"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };

@@ -28,7 +28,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::{ApiError, ApiJson, ApiQuery, Result};
-use super::openapi::errors::ShowQuery;
+use super::openapi::errors::{ShowQuery, ShowsBody};
 use super::openapi::events::{ManyChangesPage, StreamEvent, MULTI_STREAM_DESCRIPTION};
 use super::stream::{sse_response, Chunks, Source, StreamLog};
 use super::AppState;
@@ -56,8 +56,11 @@ const BATCH: usize = 256;
 struct ManyQuery {
     /// The shows, comma-separated ids (at most `MAX_STREAM_SHOWS`, default 500; for long
     /// lists use the POST form).
-    #[param(example = "6f1d3c52-8f0e-4c8e-9a55-3b1f2d7c9e10,0b7e3a8e-4f61-4a8e-bb55-5b0d3c1c2f11")]
-    shows: Option<String>,
+    #[param(
+        example = "6f1d3c52-8f0e-4c8e-9a55-3b1f2d7c9e10,0b7e3a8e-4f61-4a8e-bb55-5b0d3c1c2f11",
+        pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(,[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})*$"
+    )]
+    shows: String,
     /// Resume every show after its position in this vector id, like `Last-Event-ID` (which
     /// wins when both are sent). One of another list, or garbage, starts every show afresh.
     last_event_id: Option<String>,
@@ -71,7 +74,7 @@ struct ManyQuery {
 #[serde(deny_unknown_fields)]
 struct ManyBody {
     /// The show ids, at most `MAX_STREAM_SHOWS` (default 500).
-    #[schema(value_type = Vec<String>, example = json!(["6f1d3c52-8f0e-4c8e-9a55-3b1f2d7c9e10"]))]
+    #[schema(value_type = Vec<ShowId>, example = json!(["6f1d3c52-8f0e-4c8e-9a55-3b1f2d7c9e10"]))]
     shows: Vec<String>,
     /// As the query's `last_event_id`.
     last_event_id: Option<String>,
@@ -149,12 +152,13 @@ fn parse_shows<'a>(
     Ok(shows)
 }
 
-/// The query's comma-separated list as entries (none for an absent or empty list).
-fn query_list(shows: Option<&str>) -> Vec<&str> {
-    shows
-        .filter(|s| !s.trim().is_empty())
-        .map(|s| s.split(',').collect())
-        .unwrap_or_default()
+/// The query's comma-separated list as entries (none for an empty list).
+fn query_list(shows: &str) -> Vec<&str> {
+    if shows.trim().is_empty() {
+        Vec::new()
+    } else {
+        shows.split(',').collect()
+    }
 }
 
 /// Several shows' subscriptions merged into one source of events.
@@ -315,7 +319,7 @@ async fn stream_many(
     hangup: Option<Extension<Hangup>>,
     headers: HeaderMap,
 ) -> Result<Response> {
-    let shows = query_list(q.shows.as_deref());
+    let shows = query_list(&q.shows);
     let request = ManyRequest::new(
         &state,
         &auth,
@@ -339,7 +343,7 @@ async fn stream_many(
     responses(
         (status = 200, description = "The event stream, as `GET /api/stream`'s.",
             content_type = "text/event-stream", body = StreamEvent),
-        ShowQuery,
+        ShowsBody,
     ),
 )]
 #[tracing::instrument(skip_all)]
@@ -396,7 +400,7 @@ async fn poll_many(
     ApiQuery(q): ApiQuery<ManyQuery>,
     headers: HeaderMap,
 ) -> Result<Response> {
-    let shows = query_list(q.shows.as_deref());
+    let shows = query_list(&q.shows);
     let request = ManyRequest::new(
         &state,
         &auth,
@@ -416,7 +420,7 @@ async fn poll_many(
     description = "As `GET /api/changes`, for lists too long for a URL.",
     request_body = ManyBody,
     security(("bearer" = [])),
-    responses((status = 200, description = "The events (role viewer).", body = ManyChangesPage), ShowQuery),
+    responses((status = 200, description = "The events (role viewer).", body = ManyChangesPage), ShowsBody),
 )]
 #[tracing::instrument(skip_all)]
 async fn poll_many_posted(

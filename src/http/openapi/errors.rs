@@ -153,6 +153,10 @@ refusal_set!(
     ShowQuery: 400, 401, 403, 404, 500, 503
 );
 refusal_set!(
+    /// A read of many shows whose list comes in a JSON body.
+    ShowsBody: 400, 401, 403, 404, 413, 415, 422, 500, 503
+);
+refusal_set!(
     /// A list across shows: token and role, query parameters, the database.
     ListRead: 400, 401, 403, 500, 503
 );

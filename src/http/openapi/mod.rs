@@ -135,6 +135,9 @@ fn add_links(openapi: &mut OpenApi) {
         ("PollChanges", "poll_changes"),
     ];
     link_from(openapi, "/api/shows", "201", &show_ops, "id", show_id);
+    // A single id is a list of one show.
+    let many_ops = [("StreamMany", "stream_many"), ("PollMany", "poll_many")];
+    link_from(openapi, "/api/shows", "201", &many_ops, "shows", show_id);
     let claim_ops = [("UpdateClaim", "update_claim")];
     link_from(
         openapi,
