@@ -61,16 +61,27 @@ impl Positions {
 
     /// The id, as it goes after `id: `.
     pub fn encode(&self) -> String {
-        let mut out = String::with_capacity(9 + self.seqs.len() * 4);
+        let mut out = String::with_capacity(self.encoded_len_hint());
+        self.encode_into(&mut out);
+        out
+    }
+
+    /// About how long the id is (a few digits a show), to size a buffer once.
+    pub fn encoded_len_hint(&self) -> usize {
+        9 + self.seqs.len() * 4
+    }
+
+    /// Appends the id to `out` (a stream writes it into its `id:` line: one allocation
+    /// per event).
+    pub fn encode_into(&self, out: &mut String) {
         write!(out, "{:08x}", self.fingerprint).expect("writing to a String");
         for seq in &self.seqs {
             out.push('.');
             match seq {
-                Some(seq) => push_base36(&mut out, *seq),
+                Some(seq) => push_base36(out, *seq),
                 None => out.push('-'),
             }
         }
-        out
     }
 }
 

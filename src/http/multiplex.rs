@@ -238,8 +238,11 @@ impl ShowSet {
     /// The SSE bytes of show `index`'s `next`: each frame behind an id line of its own.
     fn encode(&mut self, index: usize, next: Next, out: &mut Chunks) {
         self.advance(index, next, |positions, frame| {
-            out.bytes
-                .push(Bytes::from(format!("id: {}\n", positions.encode())));
+            let mut line = String::with_capacity(5 + positions.encoded_len_hint());
+            line.push_str("id: ");
+            positions.encode_into(&mut line);
+            line.push('\n');
+            out.bytes.push(Bytes::from(line));
             out.bytes.push(frame.without_id());
             out.frames += 1;
         });
