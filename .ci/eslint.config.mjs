@@ -1,4 +1,4 @@
-// ESLint flat config for the browser modules (src/http/console, src/http/api_docs), run by .ci/run
+// ESLint flat config for the browser modules (src/http/console, src/http/api_docs, client), run by .ci/run
 // with a pinned ESLint (`npx --yes eslint@9.39.5`). It imports nothing, so it needs no
 // package.json or node_modules: the rules below are `eslint:recommended` of ESLint 9.39
 // written out, plus a few that catch what a page without a build step would only find at
@@ -25,10 +25,16 @@ const browserGlobals = Object.fromEntries(
     "sessionStorage",
     "setInterval",
     "setTimeout",
+    "TextDecoderStream",
+    "TextEncoder",
+    "URL",
     "URLSearchParams",
     "window",
   ].map((name) => [name, "readonly"]),
 );
+
+/** The client's unit tests run in Node (`node --test client/test/`). */
+const nodeTestGlobals = Object.fromEntries(["performance"].map((name) => [name, "readonly"]));
 
 const recommended = [
   "constructor-super",
@@ -96,7 +102,7 @@ const recommended = [
 
 export default [
   {
-    files: ["src/http/console/**/*.js"],
+    files: ["src/http/console/**/*.js", "client/**/*.js"],
     languageOptions: {
       ecmaVersion: "latest",
       sourceType: "module",
@@ -114,5 +120,9 @@ export default [
       "prefer-const": "error",
       eqeqeq: ["error", "always", { null: "ignore" }],
     },
+  },
+  {
+    files: ["client/test/**/*.js"],
+    languageOptions: { globals: { ...browserGlobals, ...nodeTestGlobals } },
   },
 ];
