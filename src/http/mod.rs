@@ -4,6 +4,7 @@ pub mod access_log;
 pub mod api_docs;
 pub mod changes;
 pub mod claims;
+pub mod client_lib;
 pub mod comments;
 pub mod console;
 pub mod error;
@@ -62,6 +63,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(openapi::router())
         .merge(api_docs::router())
         .merge(console::router())
+        .merge(client_lib::router())
 }
 
 /// The whole router with its layers.
