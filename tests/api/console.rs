@@ -742,18 +742,19 @@ async fn ten_thousand_comments_keep_the_feed_capped_at_500() {
     browser.quit().await;
 }
 
-/// Installed before the console's scripts: an EventSource that fails at once while
-/// `window.__sse.broken`, and is the real one after. Counts constructions.
-const BREAKABLE_EVENT_SOURCE: &str = r#"
+/// Installed before the console's scripts: a `fetch` whose stream requests (the library
+/// reads SSE with fetch) fail at once while `window.__sse.broken`, and go through after;
+/// every other request is untouched. Counts stream attempts.
+const BREAKABLE_STREAM_FETCH: &str = r#"
 (() => {
-  const Real = window.EventSource;
+  const realFetch = window.fetch.bind(window);
   window.__sse = { broken: true, opened: 0 };
-  window.EventSource = function (url) {
+  window.fetch = function (input, init) {
+    const url = new URL(input instanceof Request ? input.url : String(input), location.href);
+    if (!/\/stream$/.test(url.pathname)) return realFetch(input, init);
     window.__sse.opened += 1;
-    if (!window.__sse.broken) return new Real(url);
-    const fake = { readyState: 0, onerror: null, onopen: null, close() {}, addEventListener() {} };
-    setTimeout(() => fake.onerror && fake.onerror(new Event("error")), 20);
-    return fake;
+    if (!window.__sse.broken) return realFetch(input, init);
+    return new Promise((_, reject) => setTimeout(() => reject(new TypeError("Failed to fetch")), 20));
   };
 })();
 "#;
@@ -767,10 +768,10 @@ async fn repeated_stream_failures_fall_back_to_polling_and_return_to_live() {
         .client
         .issue_cmd(Cdp {
             cmd: "Page.addScriptToEvaluateOnNewDocument",
-            params: json!({ "source": BREAKABLE_EVENT_SOURCE }),
+            params: json!({ "source": BREAKABLE_STREAM_FETCH }),
         })
         .await
-        .expect("install the breakable EventSource");
+        .expect("install the breakable stream fetch");
     browser.open_show(&app, show, &app.token).await;
     browser
         .wait_for(

@@ -1,4 +1,5 @@
-// Requests to the REST API with the tab's token, and how a failed one is reported.
+// Requests to the REST API with the tab's token (writes to the open show through its
+// feed client, read-your-writes), and how a failed one is reported.
 
 import { app } from "./app.js";
 import { tokenUsable } from "./auth.js";
@@ -46,4 +47,18 @@ export function reportError(what, e) {
   }
   const hint = e.status === 403 ? " Your token's role may not do that." : "";
   showAlert(`${what} failed: ${e.message}.${hint}`);
+}
+
+/**
+ * Read-your-writes: a write with this page's client, resolved once the open show's feed
+ * has applied it (the answer's `seq`), so what the page shows next is the feed's result,
+ * not a guess. A write the feed will not show (the show closed) just resolves.
+ */
+export async function writeAndSee(method, path, body) {
+  const { client, showId } = app;
+  const answer = await client.write(method, path, body);
+  if (Number.isInteger(answer?.seq) && app.client === client) {
+    await client.caughtUp(showId, answer.seq).catch(() => {});
+  }
+  return answer;
 }

@@ -8,9 +8,11 @@ export const app = {
   claims: null,
   /** True after the server answered 401 to this token: another tab's token may replace it. */
   tokenRejected: false,
-  /** The open show's feed, state and DOM indexes (null on the show list). */
-  feed: null,
+  /** The open show's feed client and store (views/show.js), and DOM indexes (null on the show list). */
+  client: null,
   state: null,
+  /** The show list's feed client: live counters of the listed shows (views/shows.js). */
+  listClient: null,
   showId: null,
   /** Rendered comment elements by comment id. */
   commentEls: new Map(),

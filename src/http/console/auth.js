@@ -3,7 +3,7 @@
 // The token is decoded for display and expiry only; the server verifies it.
 
 import { app } from "./app.js";
-import { decodeToken } from "./feed.js";
+import { decodeToken } from "/client/showfeed-client.js";
 
 const TOKEN_KEY = "showfeed.token";
 

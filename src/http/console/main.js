@@ -1,6 +1,7 @@
 // The console's entry point (the page's one script): connects the page's controls to the
-// views, then routes. The connection lives in feed.js, the show's data in state.js, the
-// rendering in views/; see app.js for the state they share.
+// views, then routes. The connection and the show's data are the client library's
+// (/client/showfeed-client.js, opened in feed.js), the rendering is in views/; see app.js
+// for the state they share.
 //
 // Rule for all rendering: server data goes in as text (dom.js `h`, textContent), never
 // as HTML. The page runs under a CSP with no inline script or style.
@@ -14,7 +15,7 @@ import { route } from "./router.js";
 import { onBoardClick } from "./views/claims.js";
 import { fillItemForm, onItemsClick, saveItem } from "./views/items.js";
 import { closeShow, setShowStatus } from "./views/show.js";
-import { createShow, openShowList } from "./views/shows.js";
+import { closeShowList, createShow, openShowList } from "./views/shows.js";
 import { setConnection } from "./views/status.js";
 
 function wire() {
@@ -30,6 +31,7 @@ function wire() {
   byId("signout").addEventListener("click", () => {
     forgetToken();
     closeShow();
+    closeShowList();
     showView(null);
     setConnection({ state: "idle" });
     showLogin("Signed out. This tab forgot its token.");

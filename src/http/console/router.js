@@ -7,7 +7,7 @@ import { byId } from "./dom.js";
 import { expiredMessage } from "./feed.js";
 import { hideAlert, showLogin, showView, showWho } from "./frame.js";
 import { closeShow, openShow } from "./views/show.js";
-import { openShowList } from "./views/shows.js";
+import { closeShowList, openShowList } from "./views/shows.js";
 import { setConnection } from "./views/status.js";
 
 /**
@@ -16,6 +16,7 @@ import { setConnection } from "./views/status.js";
  */
 export async function route() {
   closeShow();
+  closeShowList();
   hideAlert();
   byId("login").hidden = true;
   // A link with `#token=` followed inside an open tab (a hash change, no reload).

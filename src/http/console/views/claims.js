@@ -3,7 +3,7 @@
 
 import { app } from "../app.js";
 import { announce } from "../announce.js";
-import { api, reportError } from "../api.js";
+import { reportError, writeAndSee } from "../api.js";
 import { canOperate } from "../auth.js";
 import { byId, h, timeEl } from "../dom.js";
 
@@ -94,11 +94,14 @@ export async function onBoardClick(e) {
   const { action, claim } = button.dataset;
   button.disabled = true;
   try {
-    // The change comes back through the feed to every open console, this one included.
-    await api("PATCH", `/api/claims/${encodeURIComponent(claim)}`, { status: action });
+    // Done once this page's feed shows the result (a promotion from the waitlist, too):
+    // the board is redrawn from the feed, never from a guess.
+    await writeAndSee("PATCH", `/api/claims/${encodeURIComponent(claim)}`, { status: action });
   } catch (err) {
-    button.disabled = false;
     reportError(action === "paid" ? "Marking paid" : "Releasing the claim", err);
+  } finally {
+    // Usually redrawn by now; still there when the write changed nothing.
+    button.disabled = false;
   }
 }
 

@@ -1,7 +1,7 @@
 // The items pane: the table of the show's items and the form that creates or edits one.
 
 import { app } from "../app.js";
-import { api, reportError } from "../api.js";
+import { reportError, writeAndSee } from "../api.js";
 import { canOperate } from "../auth.js";
 import { byId, h, price } from "../dom.js";
 
@@ -58,7 +58,7 @@ export async function saveItem(e) {
     quantity: Number(byId("item-quantity").value),
   };
   try {
-    await api("PUT", `/api/shows/${encodeURIComponent(app.showId)}/items/${number}`, body);
+    await writeAndSee("PUT", `/api/shows/${encodeURIComponent(app.showId)}/items/${number}`, body);
     byId("item-form").reset();
     byId("item-number").focus();
   } catch (err) {

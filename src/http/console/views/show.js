@@ -3,11 +3,11 @@
 // everything; a change redoes only what it touches.
 
 import { app } from "../app.js";
-import { api, reportError } from "../api.js";
-import { byId, formatCount } from "../dom.js";
-import { ShowFeed } from "../feed.js";
+import { reportError, writeAndSee } from "../api.js";
+import { byId } from "../dom.js";
+import { indicatorStatus, openFeed } from "../feed.js";
 import { showView } from "../frame.js";
-import { ShowState } from "../state.js";
+import { counterTexts } from "../state.js";
 import { announceClaim, groupEl, renderItemGroup } from "./claims.js";
 import { commentEl, markClaimComment, RENDER_CAP, renderCommentChange } from "./comments.js";
 import { itemRow, renderItemRow } from "./items.js";
@@ -17,26 +17,22 @@ import { setConnection } from "./status.js";
 export function openShow(showId) {
   showView("console");
   app.showId = showId;
-  app.state = new ShowState();
+  app.state = null;
   resetShowDom();
-  const forcePoll = new URLSearchParams(location.hash.slice(1)).get("transport") === "poll";
-  app.feed = new ShowFeed({
-    showId,
-    token: app.token,
-    state: app.state,
-    forcePoll,
-    onInitial: renderAll,
-    onChange: renderChange,
-    onStatus: setConnection,
-  });
   setConnection({ state: "connecting" });
-  app.feed.start();
+  const { client, subscription } = openFeed(showId, {
+    onInitial: renderAll,
+    onChange: (_, change, effect) => renderChange(effect),
+    onStatus: (status) => setConnection(indicatorStatus(status)),
+  });
+  app.client = client;
+  app.state = subscription.store(showId);
 }
 
 /** Stops the open show's feed (if any) and forgets its state. */
 export function closeShow() {
-  app.feed?.stop();
-  app.feed = null;
+  app.client?.close();
+  app.client = null;
   app.state = null;
   app.showId = null;
   clearInterval(app.statusTimer);
@@ -73,7 +69,7 @@ function renderAll() {
 }
 
 /** One applied change: only what it touches is redone. */
-function renderChange(effect, change, live) {
+function renderChange(effect) {
   switch (effect.entity) {
     case "comment":
       renderCommentChange(effect);
@@ -83,7 +79,7 @@ function renderChange(effect, change, live) {
       if (effect.previous && effect.previous.item_number !== effect.row.item_number) renderItemGroup(effect.previous.item_number);
       markClaimComment(effect.row);
       renderItemRow(effect.row.item_number);
-      if (live) announceClaim(effect);
+      announceClaim(effect);
       break;
     case "item":
       renderItemRow(effect.row.item_number);
@@ -111,14 +107,14 @@ function renderShowHead() {
 }
 
 function renderCounters() {
-  const c = app.state ? app.state.counters() : { comments: 0, commentsExact: true, claims: 0, sold: 0, waitlisted: 0, paid: 0 };
+  const c = counterTexts(app.state?.seq == null ? null : app.state);
   const comments = byId("count-comments");
-  comments.textContent = formatCount(c.comments) + (c.commentsExact ? "" : "+");
+  comments.textContent = c.comments;
   comments.title = c.commentsExact ? "" : "At least: the snapshot holds only the newest comments.";
-  byId("count-claims").textContent = formatCount(c.claims);
-  byId("count-sold").textContent = formatCount(c.sold);
-  byId("count-waitlisted").textContent = formatCount(c.waitlisted);
-  byId("count-paid").textContent = formatCount(c.paid);
+  byId("count-claims").textContent = c.claims;
+  byId("count-sold").textContent = c.sold;
+  byId("count-waitlisted").textContent = c.waitlisted;
+  byId("count-paid").textContent = c.paid;
 }
 
 function renderEmptyHints() {
@@ -131,12 +127,12 @@ function renderEmptyHints() {
   cap.textContent = `Showing the newest ${RENDER_CAP} comments.`;
 }
 
-/** A click handler setting the open show's status (`live` or `ended`). */
+/** A click handler setting the open show's status (`live` or `ended`); done once the feed shows it. */
 export function setShowStatus(status) {
   return async (e) => {
     e.target.disabled = true;
     try {
-      await api("PATCH", `/api/shows/${encodeURIComponent(app.showId)}`, { status });
+      await writeAndSee("PATCH", `/api/shows/${encodeURIComponent(app.showId)}`, { status });
     } catch (err) {
       reportError(status === "live" ? "Going live" : "Ending the show", err);
     } finally {

@@ -1,25 +1,73 @@
-// The show list: every show with its status, Go live / End buttons for operators, and
-// the form that creates a show.
+// The show list: every show with its status and live counters (comments, claims), Go
+// live / End buttons for operators, and the form that creates a show. The counters come
+// from ONE multiplexed subscription of all listed shows (one connection, however many).
 
 import { app } from "../app.js";
 import { api, reportError } from "../api.js";
 import { canOperate } from "../auth.js";
 import { byId, h, timeEl } from "../dom.js";
+import { indicatorStatus, openFeed } from "../feed.js";
 import { showView } from "../frame.js";
+import { counterTexts } from "../state.js";
+import { setConnection } from "./status.js";
 
-/** Shows the list of shows, fetched afresh. */
+/** Shows the list of shows, fetched afresh, and follows them live. */
 export async function openShowList() {
+  closeShowList();
   showView("shows");
   document.title = "Shows · showfeed";
-  byId("conn").dataset.state = "idle";
-  byId("conn-text").textContent = "Not connected to a show";
-  app.connStatus = null;
+  setConnection({ state: "connecting" });
+  let shows;
   try {
-    const { shows } = await api("GET", "/api/shows");
-    renderShowList(shows);
+    ({ shows } = await api("GET", "/api/shows"));
   } catch (e) {
     reportError("Loading shows", e);
+    return;
   }
+  renderShowList(shows);
+  if (shows.length === 0) {
+    setConnection({ state: "idle" });
+    return;
+  }
+  const { client } = openFeed(
+    shows.map((s) => s.id),
+    {
+      onInitial: (showId, store) => renderLive(showId, store),
+      onChange: (showId) => renderLive(showId, app.listClient?.stores.get(showId)),
+      onError: (showId, error) => markRowFailed(showId, error),
+      onStatus: (status) => setConnection(indicatorStatus(status)),
+    },
+  );
+  app.listClient = client;
+}
+
+/** Stops the show list's live counters (leaving the list, signing out). */
+export function closeShowList() {
+  app.listClient?.close();
+  app.listClient = null;
+}
+
+function rowOf(showId) {
+  return byId("show-list").querySelector(`li[data-show="${CSS.escape(showId)}"]`);
+}
+
+/** One show's row redone from its store: the counters and the status badge. */
+function renderLive(showId, store) {
+  const row = rowOf(showId);
+  if (!row || !store || store.seq === null) return;
+  const c = counterTexts(store);
+  const counts = row.querySelector(".counts");
+  counts.textContent = `${c.comments} comments · ${c.claims} claims`;
+  counts.dataset.comments = String(store.commentCount);
+  counts.dataset.claims = String(store.counters().claims);
+  const badge = row.querySelector(".badge");
+  badge.textContent = store.show.status;
+  badge.className = `badge status-${store.show.status}`;
+}
+
+function markRowFailed(showId, error) {
+  const counts = rowOf(showId)?.querySelector(".counts");
+  if (counts) counts.textContent = error.kind === "denied" ? "not visible to this token" : "gone";
 }
 
 function renderShowList(shows) {
@@ -32,6 +80,7 @@ function renderShowList(shows) {
         { class: "card show-row", dataset: { show: s.id } },
         h("a", { class: "show-link", href: `#show=${encodeURIComponent(s.id)}` }, s.title),
         h("span", { class: `badge status-${s.status}` }, s.status),
+        h("span", { class: "counts muted", "aria-label": "Comments and claims, live" }, "…"),
         h("span", { class: "muted" }, "created ", timeEl(s.created_at, true)),
         canOperate() ? statusButtons(s, () => openShowList()) : null,
       ),

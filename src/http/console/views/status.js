@@ -7,7 +7,7 @@ import { byId } from "../dom.js";
 import { showAlert, showLogin } from "../frame.js";
 
 /**
- * Shows a ShowFeed status (see feed.js) in the connection indicator; an error greys the
+ * Shows a status (feed.js `indicatorStatus`) in the connection indicator; an error greys the
  * console and names its reason (a dead token brings up the sign-in form).
  */
 export function setConnection(status) {
