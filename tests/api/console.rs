@@ -15,7 +15,10 @@ use crate::helpers::browser::{js_str, Browser, Cdp};
 use crate::helpers::*;
 
 /// Rows of the show in the database: comment ids and (claim id, status), both sorted.
-async fn database_rows(app: &TestApp, show: Uuid) -> (Vec<String>, Vec<(String, String)>) {
+pub(crate) async fn database_rows(
+    app: &TestApp,
+    show: Uuid,
+) -> (Vec<String>, Vec<(String, String)>) {
     let sql = app.sql().await;
     let comments = sql
         .query(
@@ -69,10 +72,10 @@ async fn assert_page_matches_database(browser: &Browser, app: &TestApp, show: Uu
 
 /// Ends the service's listener session on this test's database (other tests share the
 /// cluster); one row per session ended.
-const KILL_LISTENER: &str = "select pg_terminate_backend(pid) from pg_stat_activity \
+pub(crate) const KILL_LISTENER: &str = "select pg_terminate_backend(pid) from pg_stat_activity \
      where application_name = 'showfeed-listener' and datname = current_database()";
 
-async fn insert_sql_comment(sql: &tokio_postgres::Client, show: Uuid, text: &str) {
+pub(crate) async fn insert_sql_comment(sql: &tokio_postgres::Client, show: Uuid, text: &str) {
     sql.execute(
         "insert into comments (show_id, external_id, author_id, author_name, text) \
          values ($1, $2, 'analyst', 'Analyst (SQL)', $3)",
@@ -84,7 +87,7 @@ async fn insert_sql_comment(sql: &tokio_postgres::Client, show: Uuid, text: &str
 
 /// A second service on the same database and the same port (so the same origin for the
 /// page) as a stopped one: the browser's reconnect reaches a different process.
-async fn restart_on_same_port(database: &str, secret: &str, address: &str) -> TestApp {
+pub(crate) async fn restart_on_same_port(database: &str, secret: &str, address: &str) -> TestApp {
     let mut config = test_config(database);
     config.auth.jwt_secret = Some(SecretString::from(secret.to_owned()));
     config.http.bind_addr = address.trim_start_matches("http://").parse().unwrap();

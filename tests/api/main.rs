@@ -14,6 +14,7 @@ mod bad_input;
 mod changelog;
 mod claims;
 mod cli;
+mod client_lib;
 mod connection_limits;
 mod console;
 mod console_assets;
