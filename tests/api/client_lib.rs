@@ -331,8 +331,10 @@ async fn the_example_page_follows_a_show_live_and_keeps_markup_as_text() {
         )
         .await;
     let page = browser
-        .js("return [document.getElementById('title').textContent, document.title, \
-                     document.querySelectorAll('img').length];")
+        .js(
+            "return [document.getElementById('title').textContent, document.title, \
+                     document.querySelectorAll('img').length];",
+        )
         .await;
     assert_eq!(
         page,
@@ -636,5 +638,118 @@ async fn refusals_are_named_per_show_and_the_other_shows_stay_live() {
             "window.t.rejected === 'expired'",
         )
         .await;
+    browser.quit().await;
+}
+
+/// Installed after `PROBE`: every stream's body passes a gate; `window.gates.at(-1).shut =
+/// true` silences that stream (no bytes, not even keep-alives) while its connection stays
+/// open, as a stuck proxy would.
+const STALLABLE_STREAMS: &str = r#"
+const inner = window.fetch;
+window.gates = [];
+window.fetch = async (input, init) => {
+  const response = await inner(input, init);
+  const url = new URL(input instanceof Request ? input.url : String(input), location.href);
+  if (!/\/stream$/.test(url.pathname) || !response.body) return response;
+  const gate = { shut: false };
+  window.gates.push(gate);
+  const body = response.body.pipeThrough(
+    new TransformStream({ transform: (chunk, out) => gate.shut || out.enqueue(chunk) }),
+  );
+  return new Response(body, { status: response.status, headers: response.headers });
+};
+return true;
+"#;
+
+#[tokio::test]
+async fn a_stream_silent_for_two_heartbeats_is_replaced_and_resumes_exactly() {
+    let app = spawn_app_with(|c| c.http.heartbeat_secs = 1).await;
+    let show = app.create_show("live").await;
+    let browser = Browser::start().await;
+    open_library_page(&browser, &app).await;
+    browser.js(STALLABLE_STREAMS).await;
+    probe(
+        &browser,
+        json!({ "auth": { "token": app.token }, "heartbeatMs": 1000, "shareTabs": false }),
+        &[show],
+    )
+    .await;
+    wait_state(&browser, "live", Duration::from_secs(10)).await;
+    app.comment(show, "ann", "before the stall").await;
+    // Quiet for three heartbeats first: keep-alives alone keep a healthy stream open.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(browser.js("return window.streams.length;").await, json!(1));
+
+    browser
+        .js("window.gates.at(-1).shut = true; return 0;")
+        .await;
+    let stalled_at = Instant::now();
+    app.comment(show, "bob", "during the stall").await;
+    browser
+        .wait_for(
+            "a second stream after two silent heartbeats",
+            Duration::from_secs(6),
+            "window.streams.length === 2",
+        )
+        .await;
+    assert!(
+        stalled_at.elapsed() >= Duration::from_millis(1900),
+        "replaced after {:?}: before two heartbeats of silence",
+        stalled_at.elapsed()
+    );
+    app.comment(show, "cy", "sold 2").await;
+    assert_store_matches_database(&browser, &app, show, 1).await;
+    browser.quit().await;
+}
+
+#[tokio::test]
+async fn offline_stops_trying_and_online_resumes_at_once() {
+    let app = spawn_app().await;
+    let show = app.create_show("live").await;
+    let browser = Browser::start().await;
+    open_library_page(&browser, &app).await;
+    probe(
+        &browser,
+        json!({ "auth": { "token": app.token }, "shareTabs": false }),
+        &[show],
+    )
+    .await;
+    wait_state(&browser, "live", Duration::from_secs(10)).await;
+
+    let network = |offline: bool| crate::helpers::browser::Cdp {
+        cmd: "Network.emulateNetworkConditions",
+        params: json!({ "offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1 }),
+    };
+    browser
+        .client
+        .issue_cmd(network(true))
+        .await
+        .expect("go offline");
+    browser
+        .wait_for(
+            "reconnecting, offline, no next try",
+            Duration::from_secs(5),
+            "window.t.client.status.state === 'reconnecting' && window.t.client.status.reason === 'offline' \
+             && window.t.client.status.nextTryAt === null",
+        )
+        .await;
+    let tries = browser.js("return window.streams.length;").await;
+    app.comment(show, "ann", "while the browser is offline")
+        .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        browser.js("return window.streams.length;").await,
+        tries,
+        "no attempt while offline"
+    );
+
+    browser
+        .client
+        .issue_cmd(network(false))
+        .await
+        .expect("go online");
+    wait_state(&browser, "live", Duration::from_secs(3)).await;
+    app.comment(show, "bob", "back online").await;
+    assert_store_matches_database(&browser, &app, show, 1).await;
     browser.quit().await;
 }
