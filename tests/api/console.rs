@@ -813,3 +813,105 @@ async fn repeated_stream_failures_fall_back_to_polling_and_return_to_live() {
     assert_page_matches_database(&browser, &app, show).await;
     browser.quit().await;
 }
+
+/// Installed before the console's scripts: counts the page's stream requests.
+const COUNT_STREAMS: &str = r#"
+(() => {
+  const realFetch = window.fetch.bind(window);
+  window.__streams = [];
+  window.fetch = function (input, init) {
+    const url = new URL(input instanceof Request ? input.url : String(input), location.href);
+    if (/\/stream$/.test(url.pathname)) window.__streams.push(url.pathname + url.search);
+    return realFetch(input, init);
+  };
+})();
+"#;
+
+#[tokio::test]
+async fn the_show_list_counts_every_shows_comments_and_claims_live_on_one_stream() {
+    let app = spawn_app().await;
+    let shows = [
+        app.create_show("live").await,
+        app.create_show("live").await,
+        app.create_show("scheduled").await,
+    ];
+    app.comment(shows[0], "ann", "sold 1").await;
+    let browser = Browser::start().await;
+    browser
+        .client
+        .issue_cmd(Cdp {
+            cmd: "Page.addScriptToEvaluateOnNewDocument",
+            params: json!({ "source": COUNT_STREAMS }),
+        })
+        .await
+        .expect("install the stream counter");
+    browser.client.goto("about:blank").await.unwrap();
+    browser
+        .client
+        .goto(&format!("{}/#token={}", app.address, app.token))
+        .await
+        .unwrap();
+    let counts = |show: Uuid, comments: u32, claims: u32| {
+        format!(
+            "document.querySelector('#show-list li[data-show=\"{show}\"] .counts')?.dataset.comments === '{comments}' \
+             && document.querySelector('#show-list li[data-show=\"{show}\"] .counts')?.dataset.claims === '{claims}'"
+        )
+    };
+    browser
+        .wait_for(
+            "the counters of every show",
+            Duration::from_secs(10),
+            &format!(
+                "{} && {} && {}",
+                counts(shows[0], 1, 1),
+                counts(shows[1], 0, 0),
+                counts(shows[2], 0, 0)
+            ),
+        )
+        .await;
+    browser.wait_live().await;
+
+    app.comment(shows[1], "bea", "sold 2").await;
+    app.comment(shows[1], "cy", "hello").await;
+    app.comment(shows[0], "dan", "sold 1").await;
+    browser
+        .wait_for(
+            "the counters to follow the writes",
+            Duration::from_secs(3),
+            &format!("{} && {}", counts(shows[0], 2, 2), counts(shows[1], 2, 1)),
+        )
+        .await;
+    // Going live shows on the row's badge too, from the feed.
+    let go_live = json!({ "status": "live" });
+    app.send_json(
+        reqwest::Method::PATCH,
+        &format!("/api/shows/{}", shows[2]),
+        &go_live,
+    )
+    .await;
+    browser
+        .wait_for(
+            "the third show's badge to say live",
+            Duration::from_secs(3),
+            &format!(
+                "document.querySelector('#show-list li[data-show=\"{}\"] .badge').textContent === 'live'",
+                shows[2]
+            ),
+        )
+        .await;
+    let streams = browser.js("return window.__streams;").await;
+    let streams = streams.as_array().unwrap();
+    assert_eq!(
+        streams.len(),
+        1,
+        "one stream for the whole list: {streams:?}"
+    );
+    assert!(
+        streams[0]
+            .as_str()
+            .unwrap()
+            .starts_with("/api/stream?shows="),
+        "the multiplexed route: {streams:?}"
+    );
+    browser.quit().await;
+}
