@@ -753,3 +753,62 @@ async fn offline_stops_trying_and_online_resumes_at_once() {
     assert_store_matches_database(&browser, &app, show, 1).await;
     browser.quit().await;
 }
+
+#[tokio::test]
+async fn get_token_replaces_an_expired_token_without_losing_the_stores_position() {
+    let app = spawn_app().await;
+    let show = app.create_show("live").await;
+    let browser = Browser::start().await;
+    open_library_page(&browser, &app).await;
+    // The first token lives 4 s; asked again, getToken hands out a fresh one.
+    let tokens = json!([
+        app.mint("refresh", Role::Viewer, None, 4),
+        app.mint("refresh", Role::Viewer, None, 600)
+    ]);
+    browser
+        .js(&format!(
+            "const tokens = {tokens}; window.asked = 0; \
+             return probe({{ auth: {{ getToken: () => tokens[Math.min(window.asked++, 1)] }}, shareTabs: false }}, [{}]);",
+            js_str(&show.to_string())
+        ))
+        .await;
+    wait_state(&browser, "live", Duration::from_secs(10)).await;
+    app.comment(show, "ann", "with the first token").await;
+    browser
+        .wait_for(
+            "the second token in use after auth.expired",
+            Duration::from_secs(10),
+            "window.asked >= 2 && window.t.statuses.filter((s) => s === 'live').length >= 2 \
+             && window.t.client.status.state === 'live'",
+        )
+        .await;
+    app.comment(show, "bob", "with the second token").await;
+    assert_store_matches_database(&browser, &app, show, 1).await;
+    let statuses = browser.js("return window.t.statuses;").await;
+    assert!(
+        !statuses.as_array().unwrap().contains(&json!("expired")),
+        "never shown as expired: {statuses}"
+    );
+    browser.quit().await;
+}
+
+#[tokio::test]
+async fn the_event_source_transport_with_a_query_token_is_exact_and_names_refusals() {
+    let app = spawn_app().await;
+    let shows = [app.create_show("live").await, app.create_show("live").await];
+    let browser = Browser::start().await;
+    open_library_page(&browser, &app).await;
+    let query = json!({ "auth": { "token": app.token, "transport": "query" }, "shareTabs": false });
+    probe(&browser, query.clone(), &shows).await;
+    wait_state(&browser, "live", Duration::from_secs(10)).await;
+    write_concurrently(&app, &[shows[0], shows[1], shows[1]], 5).await;
+    for show in shows {
+        assert_store_matches_database(&browser, &app, show, 1).await;
+    }
+    browser.js("window.t.client.close(); return 0;").await;
+
+    // EventSource cannot say why it failed: a fetch of the same stream learns the 404.
+    probe(&browser, query, &[Uuid::new_v4()]).await;
+    wait_state(&browser, "not-found", Duration::from_secs(10)).await;
+    browser.quit().await;
+}
