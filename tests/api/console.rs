@@ -881,20 +881,25 @@ async fn the_show_list_counts_every_shows_comments_and_claims_live_on_one_stream
             &format!("{} && {}", counts(shows[0], 2, 2), counts(shows[1], 2, 1)),
         )
         .await;
-    // Going live shows on the row's badge too, from the feed.
-    let go_live = json!({ "status": "live" });
-    app.send_json(
-        reqwest::Method::PATCH,
-        &format!("/api/shows/{}", shows[2]),
-        &go_live,
-    )
-    .await;
+    // Go live from the list: the badge and the buttons follow the feed, not a reload.
+    browser
+        .client
+        .find(Locator::Css(&format!(
+            "#show-list li[data-show=\"{}\"] .row-actions button",
+            shows[2]
+        )))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     browser
         .wait_for(
-            "the third show's badge to say live",
+            "the third show's badge to say live and its button to say End",
             Duration::from_secs(3),
             &format!(
-                "document.querySelector('#show-list li[data-show=\"{}\"] .badge').textContent === 'live'",
+                "document.querySelector('#show-list li[data-show=\"{0}\"] .badge').textContent === 'live' \
+                 && document.querySelector('#show-list li[data-show=\"{0}\"] .row-actions button').textContent === 'End'",
                 shows[2]
             ),
         )

@@ -51,7 +51,7 @@ function rowOf(showId) {
   return byId("show-list").querySelector(`li[data-show="${CSS.escape(showId)}"]`);
 }
 
-/** One show's row redone from its store: the counters and the status badge. */
+/** One show's row redone from its store: the counters, the status badge and its buttons. */
 function renderLive(showId, store) {
   const row = rowOf(showId);
   if (!row || !store || store.seq === null) return;
@@ -63,6 +63,8 @@ function renderLive(showId, store) {
   const badge = row.querySelector(".badge");
   badge.textContent = store.show.status;
   badge.className = `badge status-${store.show.status}`;
+  const buttons = row.querySelector(".row-actions");
+  if (buttons && buttons.dataset.status !== store.show.status) buttons.replaceWith(statusButtons(store.show));
 }
 
 function markRowFailed(showId, error) {
@@ -82,19 +84,18 @@ function renderShowList(shows) {
         h("span", { class: `badge status-${s.status}` }, s.status),
         h("span", { class: "counts muted", "aria-label": "Comments and claims, live" }, "…"),
         h("span", { class: "muted" }, "created ", timeEl(s.created_at, true)),
-        canOperate() ? statusButtons(s, () => openShowList()) : null,
+        canOperate() ? statusButtons(s) : null,
       ),
     ),
   );
 }
 
-/** Go live / End buttons for a show; `after` runs when a change succeeded. */
-function statusButtons(show, after) {
+/** Go live / End buttons for a show; the feed redraws them once the change is in. */
+function statusButtons(show) {
   const set = (status) => async (e) => {
     e.target.disabled = true;
     try {
       await api("PATCH", `/api/shows/${encodeURIComponent(show.id)}`, { status });
-      after?.();
     } catch (err) {
       reportError(status === "live" ? "Going live" : "Ending the show", err);
     } finally {
@@ -103,7 +104,7 @@ function statusButtons(show, after) {
   };
   return h(
     "span",
-    { class: "row-actions" },
+    { class: "row-actions", dataset: { status: show.status } },
     show.status !== "live" ? h("button", { type: "button", onclick: set("live"), "aria-label": `Go live: ${show.title}` }, "Go live") : null,
     show.status === "live" ? h("button", { type: "button", class: "danger", onclick: set("ended"), "aria-label": `End show: ${show.title}` }, "End") : null,
   );
