@@ -616,10 +616,11 @@ class Connection {
     clearTimeout(this.retryTimer);
   }
 
-  /** Network came back: try again now rather than at the backoff's pace. */
+  /** Network came back: try again now rather than at the backoff's pace (a live stream stays). */
   online() {
+    const wasOffline = this.offline;
     this.offline = false;
-    if (this.running) this.restart();
+    if (this.running && (wasOffline || !this.streamLive)) this.restart();
   }
 
   /** Network gone: nothing to try until it returns (a follower's leader says the same). */
@@ -668,7 +669,7 @@ class Connection {
       const response = await fetch(request.url, { ...init, signal: abort.signal });
       if (abort.signal.aborted) return;
       if (!response.ok) return this.streamFailed(await errorOf(response), shows);
-      this.streamOpened(abort);
+      this.streamOpened();
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
       const parser = new SseParser({
         onEvent: (e) => this.onStreamEvent(e, () => abort.abort()),
@@ -700,7 +701,7 @@ class Connection {
       es.close();
     };
     this.closeStream = close;
-    es.onopen = () => !closed && this.streamOpened(null);
+    es.onopen = () => !closed && this.streamOpened();
     const onEvent = (e) => !closed && this.onStreamEvent({ type: e.type, data: e.data }, close);
     for (const name of ["initial", "auth.expired", ...CHANGE_EVENTS]) es.addEventListener(name, onEvent);
     es.onerror = async () => {
@@ -745,9 +746,7 @@ class Connection {
     this.watchdog = setInterval(() => {
       if (this.streamLive && Date.now() - this.lastByteAt > limit) {
         warn("stream silent for two heartbeats; reconnecting", { silentMs: Date.now() - this.lastByteAt });
-        const shows = this.shows;
-        this.endStream();
-        this.streamFailed(new ShowfeedError(0, "silent", "the stream went silent"), shows);
+        this.streamFailed(new ShowfeedError(0, "silent", "the stream went silent"), this.shows);
       }
     }, Math.max(250, this.options.heartbeatMs / 2));
   }
@@ -900,7 +899,9 @@ class TabShare {
     this.lockAbort = new AbortController();
     this.releaseLock = null;
     this.patience = null;
-    this.lease = setInterval(() => this.announce("want"), WANT_LEASE_MS);
+    // Followers renew what they want; the leader drops the wants of tabs gone silent
+    // (closed without a `bye`: crashed, or killed by the browser).
+    this.lease = setInterval(() => (this.leader ? this.client.unionChanged() : this.announce("want")), WANT_LEASE_MS);
   }
 
   start() {
@@ -1084,6 +1085,14 @@ export class ShowfeedClient {
     this.subscriptions.add(sub);
     if (!this.started) this.start();
     else this.wantsChanged();
+    // Shows refused before (or not ids at all) are said so once the caller holds `sub`.
+    queueMicrotask(() => {
+      for (const show of shows) {
+        const { error } = this.stores.get(show) || {};
+        if (error && !sub.closed) handlers.onError?.(show, error);
+      }
+      this.updateStatus();
+    });
     return sub;
   }
 
@@ -1102,9 +1111,10 @@ export class ShowfeedClient {
   caughtUp(showId, seq) {
     const show = String(showId).toLowerCase();
     const store = this.stores.get(show);
-    if (!store || !this.wantedShows().includes(show)) {
+    if (!store || ![...this.subscriptions].some((sub) => sub.shows.includes(show))) {
       return Promise.reject(new ShowfeedError(0, "not_subscribed", `show ${show} is not subscribed`));
     }
+    if (!Number.isSafeInteger(seq)) return Promise.reject(new ShowfeedError(0, "bad_seq", `${seq} is not a seq`));
     const error = store.error || this.fatalError;
     if (error) return Promise.reject(new ShowfeedError(error.httpStatus, error.kind, error.message));
     if (store.seq !== null && store.seq >= seq) return Promise.resolve(store);
@@ -1264,7 +1274,8 @@ export class ShowfeedClient {
         if (page.more) this.catchUpAgain = true;
       } while (this.catchUpAgain);
     } catch (e) {
-      if (e instanceof ShowfeedError && e.status === 401) this.tokenFailed(e);
+      if (e.status === 401) this.tokenFailed(e);
+      else if (e.status >= 400 && e.status < 500) warn("catching up refused; the leader's stream says why", e);
       else {
         warn("catching up failed; retrying", e);
         setTimeout(() => this.catchUpAlone(), backoffDelay(2, this.options.backoff));
@@ -1300,7 +1311,9 @@ export class ShowfeedClient {
     if (this.http.auth.getToken && !this.closed) {
       try {
         const fresh = await this.http.currentToken();
-        if (fresh && fresh !== before && !tokenExpired(fresh)) return this.connection.restart();
+        if (fresh && fresh !== before && !tokenExpired(fresh)) {
+          return this.leading ? this.connection.restart() : this.catchUpAlone();
+        }
       } catch (e) {
         warn("getToken failed", e);
       }

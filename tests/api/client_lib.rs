@@ -812,3 +812,33 @@ async fn the_event_source_transport_with_a_query_token_is_exact_and_names_refusa
     wait_state(&browser, "not-found", Duration::from_secs(10)).await;
     browser.quit().await;
 }
+
+#[tokio::test]
+async fn a_long_show_list_goes_as_one_post_stream_and_each_show_is_exact() {
+    let app = spawn_app().await;
+    let mut shows = Vec::new();
+    for _ in 0..120 {
+        shows.push(app.create_show("live").await);
+    }
+    let browser = Browser::start().await;
+    open_library_page(&browser, &app).await;
+    probe(&browser, token_auth(&app), &shows).await;
+    wait_state(&browser, "live", Duration::from_secs(15)).await;
+    browser
+        .wait_for(
+            "every store filled",
+            Duration::from_secs(15),
+            "window.t.sub.shows.every((id) => window.t.sub.store(id).seq !== null)",
+        )
+        .await;
+    // 120 ids would make a 4.4 KB URL: the list goes in a POST body instead.
+    assert_eq!(
+        browser.js("return window.streams;").await,
+        json!(["/api/stream"])
+    );
+    write_concurrently(&app, &[shows[0], shows[59], shows[119], shows[119]], 4).await;
+    for show in [shows[0], shows[1], shows[59], shows[119]] {
+        assert_store_matches_database(&browser, &app, show, 1).await;
+    }
+    browser.quit().await;
+}
