@@ -81,6 +81,8 @@ export interface Status {
   nextTryAt?: number | null;
   /** Why: the last failure, or the server's message for `denied`/`not-found`/`expired`. */
   reason?: string;
+  /** The HTTP status behind `denied`/`not-found`/`expired` (401, 403, 404; 0: refused before asking). */
+  httpStatus?: number;
   /** Set on a follower tab's non-live states (the leader tab's connection is meant). */
   viaOtherTab?: boolean;
 }
@@ -88,6 +90,8 @@ export interface Status {
 export interface ShowError {
   kind: "denied" | "not-found";
   message: string;
+  /** 403, 404 (400 for one show: not a show id); 0 when refused before asking (not a UUID). */
+  httpStatus: number;
 }
 
 export interface Counters {
