@@ -341,6 +341,7 @@ async fn the_example_page_follows_a_show_live_and_keeps_markup_as_text() {
         json!(["Test show", "showfeed-client example", 0]),
         "markup stays text and runs nothing"
     );
+    browser.screenshot("client-example.png", 1280, 900).await;
     browser.quit().await;
 }
 
