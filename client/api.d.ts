@@ -836,6 +836,11 @@ export interface components {
             claims: components["schemas"]["Claim"][];
         };
         /**
+         * @description What the claim came to.
+         * @enum {string}
+         */
+        ClaimOutcome: "claimed" | "waitlisted" | "refused";
+        /**
          * @description The body of `PATCH /api/claims/{id}`, as sent.
          * @example {
          *       "status": "paid"
@@ -849,6 +854,28 @@ export interface components {
             status: components["schemas"]["SettableClaimStatus"];
         };
         /**
+         * @description The outcome of a comment that reads as a claim (`null` on a comment that does not).
+         * @example {
+         *       "item_number": 101,
+         *       "outcome": "refused",
+         *       "reason": "already_holds"
+         *     }
+         */
+        ClaimResult: {
+            outcome: components["schemas"]["ClaimOutcome"];
+            /**
+             * Format: int32
+             * @description The number the comment named.
+             */
+            item_number: number;
+            /**
+             * Format: int32
+             * @description The place the claim got in the item's waitlist (only when `waitlisted`).
+             */
+            waitlist_position?: number | null;
+            reason?: null | components["schemas"]["Refusal"];
+        };
+        /**
          * @description `claims.status`.
          * @enum {string}
          */
@@ -858,6 +885,10 @@ export interface components {
          * @example {
          *       "author_id": "u1",
          *       "author_name": "Ann",
+         *       "claim_result": {
+         *         "item_number": 101,
+         *         "outcome": "claimed"
+         *       },
          *       "created_at": "2026-12-04T18:02:00+00:00",
          *       "external_id": "c1",
          *       "id": "0b7e3a8e-4f61-4a8e-bb55-5b0d3c1c2f11",
@@ -884,6 +915,7 @@ export interface components {
              * @description When showfeed stored it.
              */
             received_at: string;
+            claim_result?: null | components["schemas"]["ClaimResult"];
         };
         /**
          * Format: uuid
@@ -1120,6 +1152,13 @@ export interface components {
             /** @description The pool answers. */
             database: boolean;
         };
+        /**
+         * @description Why a `sold N` made no claim. The whole list: the domain never refuses for want of
+         *     stock (a full item waitlists), and a number with no items row is one unit (the
+         *     contract), so an item "does not exist" only when its number cannot exist.
+         * @enum {string}
+         */
+        Refusal: "already_holds" | "show_not_live" | "no_such_item";
         /**
          * @description A status an operator may set a claim to.
          * @enum {string}

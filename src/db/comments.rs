@@ -5,7 +5,14 @@ use deadpool_postgres::GenericClient;
 
 use super::rows::all;
 use super::{queries, Result};
-use crate::domain::{Comment, CommentId, NewComment, ShowId};
+use crate::domain::{ClaimResult, Comment, CommentId, NewComment, ShowId};
+
+/// A comment to store, with the id and claim result the service gave it.
+pub struct ToStore<'a> {
+    pub id: CommentId,
+    pub comment: &'a NewComment,
+    pub claim_result: Option<ClaimResult>,
+}
 
 /// Inserts a batch in one statement; comments whose `external_id` the show already has
 /// are skipped (first write wins), so the result may be shorter than the batch and is in
@@ -13,21 +20,28 @@ use crate::domain::{Comment, CommentId, NewComment, ShowId};
 pub async fn insert_batch(
     client: &impl GenericClient,
     show: ShowId,
-    batch: &[NewComment],
+    batch: &[ToStore<'_>],
 ) -> Result<Vec<Comment>> {
-    let column = |f: fn(&NewComment) -> &str| -> Vec<&str> { batch.iter().map(f).collect() };
-    let created_at: Vec<Option<DateTime<Utc>>> = batch.iter().map(|c| c.created_at).collect();
+    let column =
+        |f: fn(&NewComment) -> &str| -> Vec<&str> { batch.iter().map(|c| f(c.comment)).collect() };
+    let ids: Vec<CommentId> = batch.iter().map(|c| c.id).collect();
+    let created_at: Vec<Option<DateTime<Utc>>> =
+        batch.iter().map(|c| c.comment.created_at).collect();
+    let results: Vec<Option<&ClaimResult>> =
+        batch.iter().map(|c| c.claim_result.as_ref()).collect();
     let stmt = client.prepare_cached(queries::INSERT_COMMENTS).await?;
     let rows = client
         .query(
             &stmt,
             &[
                 &show,
+                &ids,
                 &column(|c| &c.external_id),
                 &column(|c| &c.author_id),
                 &column(|c| &c.author_name),
                 &column(|c| &c.text),
                 &created_at,
+                &results,
             ],
         )
         .await?;

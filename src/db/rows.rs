@@ -8,12 +8,12 @@
 use std::error::Error;
 
 use bytes::BytesMut;
-use tokio_postgres::types::{to_sql_checked, FromSql, IsNull, ToSql, Type};
+use tokio_postgres::types::{to_sql_checked, FromSql, IsNull, Json, ToSql, Type};
 use tokio_postgres::Row;
 use uuid::Uuid;
 
 use crate::domain::{
-    Claim, ClaimId, ClaimStatus, Comment, CommentId, Item, Show, ShowId, ShowStatus,
+    Claim, ClaimId, ClaimResult, ClaimStatus, Comment, CommentId, Item, Show, ShowId, ShowStatus,
 };
 
 type BoxError = Box<dyn Error + Sync + Send>;
@@ -71,6 +71,26 @@ macro_rules! text_enum_column {
 }
 text_enum_column!(ShowStatus, ClaimStatus);
 
+/// A comment's claim result is a `jsonb` column holding its JSON.
+impl<'a> FromSql<'a> for ClaimResult {
+    fn from_sql(ty: &Type, raw: &'a [u8]) -> Result<Self, BoxError> {
+        Json::<ClaimResult>::from_sql(ty, raw).map(|j| j.0)
+    }
+    fn accepts(ty: &Type) -> bool {
+        <Json<ClaimResult> as FromSql>::accepts(ty)
+    }
+}
+
+impl ToSql for ClaimResult {
+    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, BoxError> {
+        Json(self).to_sql(ty, out)
+    }
+    fn accepts(ty: &Type) -> bool {
+        <Json<&ClaimResult> as ToSql>::accepts(ty)
+    }
+    to_sql_checked!();
+}
+
 /// A table's row read into its type.
 pub trait FromRow: Sized {
     fn from_row(row: &Row) -> Result<Self, tokio_postgres::Error>;
@@ -95,7 +115,10 @@ macro_rules! from_row_by_name {
 from_row_by_name! {
     Show { id, title, status, started_at, ended_at, last_seq, created_at },
     Item { show_id, item_number, title, price_cents, quantity, created_at, updated_at },
-    Comment { id, show_id, external_id, author_id, author_name, text, created_at, received_at },
+    Comment {
+        id, show_id, external_id, author_id, author_name, text, created_at, received_at,
+        claim_result,
+    },
     Claim {
         id, show_id, item_number, comment_id, buyer_id, buyer_name, status, waitlist_position,
         created_at, updated_at,

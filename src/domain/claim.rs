@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::claim_result::{ClaimOutcome, ClaimResult, Refusal};
 use super::input::Invalid;
 use super::{time, ClaimId, CommentId, ShowId};
 
@@ -163,9 +164,16 @@ pub struct NewClaim {
     pub waitlist_position: Option<i32>,
 }
 
+/// What allocation gave one candidate: a claim to insert, or why none.
+pub type Allocation = Result<NewClaim, Refusal>;
+
 /// Gives each candidate, in comment order, a unit while any remain, else the next
-/// waitlist position. A buyer who already holds a live claim on the item gets nothing.
-pub fn allocate(states: &mut HashMap<i32, ItemState>, candidates: Vec<Candidate>) -> Vec<NewClaim> {
+/// waitlist position. A buyer who already holds a live claim on the item gets nothing
+/// (`AlreadyHolds`). One allocation per candidate, in their order.
+pub fn allocate(
+    states: &mut HashMap<i32, ItemState>,
+    candidates: Vec<Candidate>,
+) -> Vec<Allocation> {
     let mut claims = Vec::with_capacity(candidates.len());
     for c in candidates {
         let state = states.entry(c.item_number).or_insert_with(|| ItemState {
@@ -173,6 +181,7 @@ pub fn allocate(states: &mut HashMap<i32, ItemState>, candidates: Vec<Candidate>
             ..ItemState::default()
         });
         if !state.live_buyers.insert(c.buyer_id.clone()) {
+            claims.push(Err(Refusal::AlreadyHolds));
             continue;
         }
         let (status, waitlist_position) = if state.held < state.quantity {
@@ -182,16 +191,37 @@ pub fn allocate(states: &mut HashMap<i32, ItemState>, candidates: Vec<Candidate>
             state.last_position += 1;
             (ClaimStatus::Waitlisted, Some(state.last_position as i32))
         };
-        claims.push(NewClaim {
+        claims.push(Ok(NewClaim {
             comment_id: c.comment_id,
             item_number: c.item_number,
             buyer_id: c.buyer_id,
             buyer_name: c.buyer_name,
             status,
             waitlist_position,
-        });
+        }));
     }
     claims
+}
+
+impl ClaimResult {
+    /// What a comment's claim on `item_number` came to.
+    pub fn of(item_number: i32, allocation: &Allocation) -> Self {
+        match allocation {
+            Ok(claim) if claim.status == ClaimStatus::Waitlisted => ClaimResult {
+                outcome: ClaimOutcome::Waitlisted,
+                item_number,
+                waitlist_position: claim.waitlist_position,
+                reason: None,
+            },
+            Ok(_) => ClaimResult {
+                outcome: ClaimOutcome::Claimed,
+                item_number,
+                waitlist_position: None,
+                reason: None,
+            },
+            Err(reason) => ClaimResult::refused(item_number, *reason),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -216,13 +246,16 @@ mod tests {
                 ..Default::default()
             },
         )]);
-        let claims = allocate(
+        let claims: Vec<NewClaim> = allocate(
             &mut states,
             ["a", "b", "c", "d"]
                 .iter()
                 .map(|b| candidate(b, 7))
                 .collect(),
-        );
+        )
+        .into_iter()
+        .flatten()
+        .collect();
         let got: Vec<_> = claims
             .iter()
             .map(|c| (c.buyer_id.as_str(), c.status, c.waitlist_position))
@@ -242,10 +275,16 @@ mod tests {
     #[test]
     fn an_item_without_a_row_has_one_unit_and_a_buyer_claims_once() {
         let mut states = HashMap::new();
-        let claims = allocate(
+        let allocations = allocate(
             &mut states,
             vec![candidate("a", 3), candidate("a", 3), candidate("b", 3)],
         );
+        assert_eq!(
+            allocations[1],
+            Err(Refusal::AlreadyHolds),
+            "a's second claim"
+        );
+        let claims: Vec<NewClaim> = allocations.into_iter().flatten().collect();
         assert_eq!(claims.len(), 2);
         assert_eq!(claims[0].status, ClaimStatus::Claimed);
         assert_eq!(claims[1].waitlist_position, Some(1));
@@ -262,7 +301,10 @@ mod tests {
                 ..Default::default()
             },
         )]);
-        let claims = allocate(&mut states, vec![candidate("z", 1)]);
+        let claims: Vec<NewClaim> = allocate(&mut states, vec![candidate("z", 1)])
+            .into_iter()
+            .flatten()
+            .collect();
         assert_eq!(claims[0].waitlist_position, Some(6));
     }
 

@@ -16,6 +16,10 @@ pub enum NotAClaim {
     UnknownVerb(String),
     #[error("no valid item number: {0:?}")]
     BadItemNumber(String),
+    /// `sold N` in the right shape with N outside 1 to 999,999 (clamped into i32): the
+    /// buyer meant a claim, so the comment's `claim_result` says why it made none.
+    #[error("item number {0} is out of range")]
+    OutOfRange(i32),
 }
 
 /// Largest item number a claim can name (matches the `items.item_number` check).
@@ -81,7 +85,7 @@ pub fn parse_claim(text: &str) -> Result<i32, NotAClaim> {
     cursor.eat_char('#');
     let digits = cursor.take_digits();
     let bad = || NotAClaim::BadItemNumber(text.to_owned());
-    if digits.is_empty() || digits.len() > 6 {
+    if digits.is_empty() {
         return Err(bad());
     }
     // After the number: only punctuation, symbols and spaces ("101!", "101 🙏"), never
@@ -92,9 +96,10 @@ pub fn parse_claim(text: &str) -> Result<i32, NotAClaim> {
     if decimal || rest.chars().any(char::is_alphanumeric) {
         return Err(bad());
     }
-    let number: i32 = digits.parse().map_err(|_| bad())?;
+    // All digits: it parses, or is too large for i32.
+    let number: i32 = digits.parse().unwrap_or(i32::MAX);
     if number == 0 || number > MAX_ITEM_NUMBER {
-        return Err(bad());
+        return Err(NotAClaim::OutOfRange(number));
     }
     Ok(number)
 }

@@ -6,14 +6,15 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::input::{check_text, Invalid};
-use super::{time, CommentId, ShowId};
+use super::{time, ClaimResult, CommentId, ShowId};
 
 /// A `comments` row.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[schema(example = json!({
     "id": "0b7e3a8e-4f61-4a8e-bb55-5b0d3c1c2f11", "show_id": "6f1d3c52-8f0e-4c8e-9a55-3b1f2d7c9e10",
     "external_id": "c1", "author_id": "u1", "author_name": "Ann", "text": "sold 101",
-    "created_at": "2026-12-04T18:02:00+00:00", "received_at": "2026-12-04T18:02:00.25+00:00"
+    "created_at": "2026-12-04T18:02:00+00:00", "received_at": "2026-12-04T18:02:00.25+00:00",
+    "claim_result": {"outcome": "claimed", "item_number": 101}
 }))]
 pub struct Comment {
     pub id: CommentId,
@@ -29,6 +30,9 @@ pub struct Comment {
     /// When showfeed stored it.
     #[serde(serialize_with = "time::serialize")]
     pub received_at: DateTime<Utc>,
+    /// What its `sold N` did; null when the text is not a claim (or the comment was
+    /// written with SQL, which claims nothing).
+    pub claim_result: Option<ClaimResult>,
 }
 
 /// Longest comment text accepted (characters).

@@ -8,6 +8,7 @@
 //! feed's `data`.
 
 pub mod claim;
+pub mod claim_result;
 pub mod claim_text;
 pub mod comment;
 pub mod ids;
@@ -17,6 +18,7 @@ pub mod show;
 pub mod time;
 
 pub use claim::{Claim, ClaimStatus, StatusChange, Transition};
+pub use claim_result::{ClaimOutcome, ClaimResult, Refusal};
 pub use comment::{Comment, CommentBatch, NewComment};
 pub use ids::{ClaimId, CommentId, ShowId};
 pub use input::Invalid;

@@ -2,10 +2,16 @@
 
 use std::collections::{HashMap, HashSet};
 
+use uuid::Uuid;
+
+use crate::db::comments::ToStore;
 use crate::db::{self, Db};
-use crate::domain::claim::{allocate, Candidate};
+use crate::domain::claim::{allocate, Candidate, NewClaim};
+use crate::domain::claim_result::Attempt;
 use crate::domain::claim_text::parse_claim;
-use crate::domain::{Claim, Comment, CommentBatch, CommentId, ShowId, ShowStatus};
+use crate::domain::{
+    Claim, ClaimResult, Comment, CommentBatch, CommentId, NewComment, Refusal, ShowId, ShowStatus,
+};
 
 use super::{retry_aborted, Failed, Result};
 
@@ -36,71 +42,80 @@ pub struct Ingested {
 /// Stores a batch of comments in one transaction and derives claims from those on a
 /// live show. Either everything is stored or nothing is. Re-posts change nothing; they are
 /// answered with the stored rows, read in the same transaction under the show's lock.
+///
+/// The claims are decided before the comments are inserted, so each comment is stored
+/// with its `claim_result` and its own change event carries it (no second event).
 #[tracing::instrument(skip_all, fields(show_id = %show, comments = batch.0.len()))]
 pub async fn ingest(db: &Db, actor: &str, show: ShowId, batch: &CommentBatch) -> Result<Ingested> {
     retry_aborted(|| async move {
         let mut client = db.client().await?;
         let tx = db::begin_as(&mut client, actor).await?;
         let status = super::shows::lock(&tx, show).await?;
-        let mut new: HashMap<String, Comment> = db::comments::insert_batch(&tx, show, &batch.0)
+
+        // Under the show's lock no other writer can store a comment of this show (the
+        // change trigger takes the same row), so what is stored now stays all there is.
+        let external_ids: Vec<&str> = batch
+            .0
+            .iter()
+            .map(|c| c.external_id.as_str())
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let mut existing: HashMap<String, Comment> =
+            db::comments::by_external_ids(&tx, show, &external_ids)
+                .await?
+                .into_iter()
+                .map(|c| (c.external_id.clone(), c))
+                .collect();
+
+        // The comments to store: the first of each new external id, in request order.
+        let mut seen = HashSet::new();
+        let fresh: Vec<&NewComment> = batch
+            .0
+            .iter()
+            .filter(|c| {
+                !existing.contains_key(&c.external_id) && seen.insert(c.external_id.as_str())
+            })
+            .collect();
+        let ids: Vec<CommentId> = fresh.iter().map(|_| CommentId(Uuid::new_v4())).collect();
+        let (results, new_claims) = decide_claims(&tx, show, status, &fresh, &ids).await?;
+        let to_store: Vec<ToStore> = fresh
+            .iter()
+            .zip(ids)
+            .zip(results)
+            .map(|((comment, id), claim_result)| ToStore {
+                id,
+                comment,
+                claim_result,
+            })
+            .collect();
+        let mut new: HashMap<String, Comment> = db::comments::insert_batch(&tx, show, &to_store)
             .await?
             .into_iter()
             .map(|c| (c.external_id.clone(), c))
             .collect();
         let stored = new.len();
-
-        // The comments this request did not store are already stored: read them (the show's
-        // lock keeps anyone else from writing its comments meanwhile).
-        let reposted: Vec<&str> = batch
-            .0
-            .iter()
-            .map(|c| c.external_id.as_str())
-            .filter(|id| !new.contains_key(*id))
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
-        let mut existing: HashMap<String, Comment> = if reposted.is_empty() {
-            HashMap::new()
+        let mut claims = if new_claims.is_empty() {
+            Vec::new()
         } else {
-            db::comments::by_external_ids(&tx, show, &reposted)
-                .await?
-                .into_iter()
-                .map(|c| (c.external_id.clone(), c))
-                .collect()
+            db::claims::insert_batch(&tx, show, &new_claims).await?
         };
 
         // Request order, and which were re-posts (or repeated within this batch).
         let mut comments = Vec::with_capacity(batch.0.len());
         let mut duplicates = Vec::new();
         let mut reposted_ids = Vec::new();
-        let mut candidates = Vec::new();
         for posted in &batch.0 {
-            let Some(comment) = new.remove(&posted.external_id) else {
-                duplicates.push(posted.external_id.clone());
-                if let Some(comment) = existing.remove(&posted.external_id) {
-                    reposted_ids.push(comment.id);
-                    comments.push(comment);
-                }
+            if let Some(comment) = new.remove(&posted.external_id) {
+                comments.push(comment);
                 continue;
-            };
-            if status == ShowStatus::Live {
-                if let Ok(item_number) = parse_claim(&comment.text) {
-                    candidates.push(Candidate {
-                        comment_id: comment.id,
-                        item_number,
-                        buyer_id: comment.author_id.clone(),
-                        buyer_name: comment.author_name.clone(),
-                    });
-                }
             }
-            comments.push(comment);
+            duplicates.push(posted.external_id.clone());
+            if let Some(comment) = existing.remove(&posted.external_id) {
+                reposted_ids.push(comment.id);
+                comments.push(comment);
+            }
         }
-
-        let mut claims = if candidates.is_empty() {
-            Vec::new()
-        } else {
-            derive_claims(&tx, show, candidates).await?
-        };
         if !reposted_ids.is_empty() {
             claims.extend(db::claims::by_comments(&tx, show, &reposted_ids).await?);
         }
@@ -118,6 +133,61 @@ pub async fn ingest(db: &Db, actor: &str, show: ShowId, batch: &CommentBatch) ->
     .await
 }
 
+/// What each new comment's text does, given the show's status: its claim result (None:
+/// not a claim) and the claims to insert. A claim on a live show goes through the
+/// allocation rules (the caller holds the show's lock, so the item state read here cannot
+/// change before commit); on a show that is not live, or with a number that cannot exist,
+/// it is refused.
+async fn decide_claims(
+    tx: &deadpool_postgres::Transaction<'_>,
+    show: ShowId,
+    status: ShowStatus,
+    fresh: &[&NewComment],
+    ids: &[CommentId],
+) -> Result<(Vec<Option<ClaimResult>>, Vec<NewClaim>), Failed> {
+    let live = status == ShowStatus::Live;
+    let mut results: Vec<Option<ClaimResult>> = vec![None; fresh.len()];
+    let mut candidates = Vec::new();
+    let mut places = Vec::new();
+    for (i, comment) in fresh.iter().enumerate() {
+        match Attempt::of(parse_claim(&comment.text)) {
+            Attempt::None => {}
+            Attempt::Claim(n) | Attempt::OutOfRange(n) if !live => {
+                results[i] = Some(ClaimResult::refused(n, Refusal::ShowNotLive));
+            }
+            Attempt::OutOfRange(n) => {
+                results[i] = Some(ClaimResult::refused(n, Refusal::NoSuchItem))
+            }
+            Attempt::Claim(item_number) => {
+                candidates.push(Candidate {
+                    comment_id: ids[i],
+                    item_number,
+                    buyer_id: comment.author_id.clone(),
+                    buyer_name: comment.author_name.clone(),
+                });
+                places.push((i, item_number));
+            }
+        }
+    }
+    if candidates.is_empty() {
+        return Ok((results, Vec::new()));
+    }
+    let numbers: Vec<i32> = places
+        .iter()
+        .map(|(_, n)| *n)
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let mut states = db::claims::item_states(tx, show, &numbers).await?;
+    let mut claims = Vec::new();
+    for ((i, item_number), allocation) in places.into_iter().zip(allocate(&mut states, candidates))
+    {
+        results[i] = Some(ClaimResult::of(item_number, &allocation));
+        claims.extend(allocation);
+    }
+    Ok((results, claims))
+}
+
 /// The claims ordered by their comment's place in `comments`; a comment's own claims keep
 /// their order.
 fn in_comment_order(comments: &[Comment], claims: Vec<Claim>) -> Vec<Claim> {
@@ -131,27 +201,6 @@ fn in_comment_order(comments: &[Comment], claims: Vec<Claim>) -> Vec<Claim> {
         .iter()
         .flat_map(|c| by_comment.remove(&c.id).unwrap_or_default())
         .collect()
-}
-
-/// Applies the claim rules to the candidates and inserts the claims. The caller holds the
-/// show's lock, so the item state read here cannot change before commit.
-async fn derive_claims(
-    tx: &deadpool_postgres::Transaction<'_>,
-    show: ShowId,
-    candidates: Vec<Candidate>,
-) -> Result<Vec<Claim>, Failed> {
-    let numbers: Vec<i32> = candidates
-        .iter()
-        .map(|c| c.item_number)
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    let mut states = db::claims::item_states(tx, show, &numbers).await?;
-    let new = allocate(&mut states, candidates);
-    if new.is_empty() {
-        return Ok(Vec::new());
-    }
-    Ok(db::claims::insert_batch(tx, show, &new).await?)
 }
 
 /// Comments newest first, `limit` of them, older than comment `before` if given;

@@ -643,3 +643,130 @@ async fn an_analysts_transaction_crossing_an_operators_release_never_yields_a_5x
         );
     }
 }
+
+#[tokio::test]
+async fn every_sold_comment_says_what_it_did_alike_in_the_answer_the_pages_the_snapshot_and_the_feed(
+) {
+    // Every `initial` taken now, to hold it to the answers (no young snapshot reused).
+    let app = spawn_app_with(|c| c.feed.snapshot_reuse_ms = 0).await;
+    let show = app.create_show("live").await;
+    assert_eq!(app.put_item(show, 7, 1).await.status(), 201);
+    let mut feed = app.stream(show, None).await;
+    assert_eq!(feed.next().await.event, "initial");
+
+    let cases = [
+        (
+            "ann",
+            "sold 7",
+            json!({"outcome": "claimed", "item_number": 7}),
+        ),
+        (
+            "bob",
+            "SOLD #7!",
+            json!({"outcome": "waitlisted", "item_number": 7, "waitlist_position": 1}),
+        ),
+        (
+            "ann",
+            "sold 7",
+            json!({"outcome": "refused", "item_number": 7, "reason": "already_holds"}),
+        ),
+        (
+            "cat",
+            "sold 0",
+            json!({"outcome": "refused", "item_number": 0, "reason": "no_such_item"}),
+        ),
+        (
+            "cat",
+            "sold 1000000",
+            json!({"outcome": "refused", "item_number": 1_000_000, "reason": "no_such_item"}),
+        ),
+        ("cat", "sold out", Value::Null),
+        ("cat", "hello", Value::Null),
+    ];
+    let mut answered = Vec::new();
+    for (i, (buyer, text, _)) in cases.iter().enumerate() {
+        let body = json!({"external_id": format!("c{i}"), "author_id": buyer, "author_name": buyer, "text": text});
+        let r = app.post_comments(show, &body).await;
+        assert_eq!(r.status(), 201);
+        let answer: Value = r.json().await.unwrap();
+        answered.push(answer["comments"][0].clone());
+    }
+    for ((_, text, expected), comment) in cases.iter().zip(&answered) {
+        assert_eq!(
+            &comment["claim_result"], expected,
+            "POST answer for {text:?}"
+        );
+    }
+
+    // The same in the feed (each comment's own created event: no second event), the
+    // comment pages and a fresh snapshot.
+    let events = feed
+        .until_seq(
+            app.get(&format!("/api/shows/{show}"))
+                .await
+                .json::<Value>()
+                .await
+                .unwrap()["last_seq"]
+                .as_i64()
+                .unwrap(),
+        )
+        .await;
+    let created: Vec<&Value> = events
+        .iter()
+        .filter(|e| e.event == "comment.created")
+        .map(|e| &e.data["data"])
+        .collect();
+    assert_eq!(created.len(), cases.len());
+    assert!(
+        events.iter().all(|e| e.event != "comment.updated"),
+        "no follow-up event"
+    );
+    let page: Value = app
+        .get(&format!("/api/shows/{show}/comments"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut fresh = app.stream(show, None).await;
+    let snapshot = fresh.next().await;
+    for comment in &answered {
+        let id = &comment["id"];
+        let from_feed = created
+            .iter()
+            .find(|c| &c["id"] == id)
+            .expect("in the feed");
+        assert_eq!(*from_feed, comment, "feed = answer");
+        let in_page = page["comments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| &c["id"] == id)
+            .unwrap();
+        assert_eq!(in_page, comment, "page = answer");
+        let in_snapshot = snapshot.data["comments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| &c["id"] == id)
+            .unwrap();
+        assert_eq!(in_snapshot, comment, "snapshot = answer");
+    }
+
+    // On a show that is not live, a claim is refused as such.
+    let scheduled = app.create_show("scheduled").await;
+    let answer = app.comment(scheduled, "dan", "sold 7").await;
+    assert_eq!(
+        answer["comments"][0]["claim_result"],
+        json!({"outcome": "refused", "item_number": 7, "reason": "show_not_live"})
+    );
+    // A comment written with SQL makes no claim and says nothing.
+    let sql_id = app.insert_comment_by_sql(show, "sql-1", "sold 7").await;
+    let page: Value = app
+        .get(&format!("/api/shows/{show}/comments?limit=1"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["comments"][0]["id"], sql_id.to_string());
+    assert_eq!(page["comments"][0]["claim_result"], Value::Null);
+}
