@@ -146,7 +146,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A page of the show's comments, newest first. */
+        /**
+         * A page of the show's comments, newest first, or of those matching a search.
+         * @description The search runs on the server (a trigram index), so it works on 100k-comment shows;
+         *     page through its results with `before` like through all comments.
+         */
         get: operations["page_comments"];
         put?: never;
         /**
@@ -1118,6 +1122,11 @@ export interface components {
             status?: null | components["schemas"]["ShowStatus"];
         };
         /**
+         * @description A page's `only=`.
+         * @enum {string}
+         */
+        Only: "claims" | "unclaimed_sold";
+        /**
          * @description What happened to the row.
          * @enum {string}
          */
@@ -1842,6 +1851,22 @@ export interface operations {
                 limit?: number;
                 /** @description The id of the last comment of the previous page: the page continues after it. */
                 before?: components["schemas"]["CommentId"];
+                /**
+                 * @description Only comments whose text contains this, literally (`%` and `_` are no wildcards),
+                 *     ignoring case; 1 to 200 characters (empty: no filter).
+                 * @example sold 12
+                 */
+                q?: string;
+                /**
+                 * @description Only comments by this author id (`author_id`, the buyer's id in claims).
+                 * @example u1
+                 */
+                buyer?: string;
+                /**
+                 * @description `claims`: only comments that made a claim; `unclaimed_sold`: only those that read
+                 *     as a claim and made none (see `claim_result`).
+                 */
+                only?: components["schemas"]["Only"];
             };
             header?: never;
             path: {

@@ -5,7 +5,7 @@ use deadpool_postgres::GenericClient;
 
 use super::rows::all;
 use super::{queries, Result};
-use crate::domain::{ClaimResult, Comment, CommentId, NewComment, ShowId};
+use crate::domain::{ClaimResult, Comment, CommentFilter, CommentId, NewComment, Only, ShowId};
 
 /// A comment to store, with the id and claim result the service gave it.
 pub struct ToStore<'a> {
@@ -71,5 +71,26 @@ pub async fn page(
 ) -> Result<Vec<Comment>> {
     let stmt = client.prepare_cached(queries::PAGE_COMMENTS).await?;
     let rows = client.query(&stmt, &[&show, &before, &limit]).await?;
+    Ok(all(&rows)?)
+}
+
+/// Comments matching `filter` (not empty), newest first, `limit` of them, older than
+/// comment `before` if given. Sent unprepared, so Postgres plans it with the values: the
+/// filters not given fold away and a text search uses the trigram index.
+pub async fn search(
+    client: &impl GenericClient,
+    show: ShowId,
+    filter: &CommentFilter,
+    before: Option<CommentId>,
+    limit: i64,
+) -> Result<Vec<Comment>> {
+    let pattern = filter.like_pattern();
+    let only = filter.only.map(Only::as_str);
+    let rows = client
+        .query(
+            queries::SEARCH_COMMENTS,
+            &[&show, &before, &limit, &pattern, &filter.buyer, &only],
+        )
+        .await?;
     Ok(all(&rows)?)
 }

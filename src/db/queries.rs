@@ -18,6 +18,7 @@ sql!(UPSERT_ITEM, "items/upsert.sql");
 sql!(LIST_ITEMS, "items/list.sql");
 sql!(INSERT_COMMENTS, "comments/insert_batch.sql");
 sql!(PAGE_COMMENTS, "comments/page.sql");
+sql!(SEARCH_COMMENTS, "comments/search.sql");
 sql!(COMMENTS_BY_EXTERNAL_IDS, "comments/by_external_ids.sql");
 sql!(CLAIM_ITEM_STATE, "claims/item_state.sql");
 sql!(INSERT_CLAIMS, "claims/insert_batch.sql");
@@ -47,6 +48,7 @@ pub const ALL: &[(&str, &str)] = &[
     ("LIST_ITEMS", LIST_ITEMS),
     ("INSERT_COMMENTS", INSERT_COMMENTS),
     ("PAGE_COMMENTS", PAGE_COMMENTS),
+    ("SEARCH_COMMENTS", SEARCH_COMMENTS),
     ("COMMENTS_BY_EXTERNAL_IDS", COMMENTS_BY_EXTERNAL_IDS),
     ("CLAIM_ITEM_STATE", CLAIM_ITEM_STATE),
     ("INSERT_CLAIMS", INSERT_CLAIMS),

@@ -9,12 +9,12 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::error::{ApiJson, ApiPath, ApiQuery, Result};
+use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, Result};
 use super::openapi::errors::{ShowQuery, ShowWrite};
 use super::written::Written;
 use super::{clamp_limit, AppState};
 use crate::auth::{Auth, Role};
-use crate::domain::{Comment, CommentBatch, CommentId, NewComment, ShowId};
+use crate::domain::{Comment, CommentBatch, CommentFilter, CommentId, NewComment, Only, ShowId};
 use crate::service;
 use crate::service::comments::Ingested;
 
@@ -80,6 +80,17 @@ struct PageQuery {
     /// The id of the last comment of the previous page: the page continues after it.
     #[param(value_type = Option<CommentId>)]
     before: Option<CommentId>,
+    /// Only comments whose text contains this, literally (`%` and `_` are no wildcards),
+    /// ignoring case; 1 to 200 characters (empty: no filter).
+    #[param(example = "sold 12", max_length = 200)]
+    q: Option<String>,
+    /// Only comments by this author id (`author_id`, the buyer's id in claims).
+    #[param(example = "u1", max_length = 200)]
+    buyer: Option<String>,
+    /// `claims`: only comments that made a claim; `unclaimed_sold`: only those that read
+    /// as a claim and made none (see `claim_result`).
+    #[param(value_type = Option<Only>)]
+    only: Option<Only>,
 }
 
 /// `GET /api/shows/{id}/comments`'s body.
@@ -89,7 +100,10 @@ struct CommentPage {
     comments: Vec<Comment>,
 }
 
-/// A page of the show's comments, newest first.
+/// A page of the show's comments, newest first, or of those matching a search.
+///
+/// The search runs on the server (a trigram index), so it works on 100k-comment shows;
+/// page through its results with `before` like through all comments.
 #[utoipa::path(
     get,
     path = "/api/shows/{id}/comments",
@@ -106,6 +120,8 @@ async fn page_comments(
 ) -> Result<Json<CommentPage>> {
     auth.require_show(Role::Viewer, id)?;
     let limit = clamp_limit(q.limit, 100, 1000);
-    let comments = service::comments::page(&state.db, id, q.before, limit).await?;
+    let filter = CommentFilter::new(q.q.as_deref(), q.buyer.as_deref(), q.only)
+        .map_err(|e| ApiError::BadRequest(e.0))?;
+    let comments = service::comments::page(&state.db, id, &filter, q.before, limit).await?;
     Ok(Json(CommentPage { comments }))
 }

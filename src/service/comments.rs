@@ -10,7 +10,8 @@ use crate::domain::claim::{allocate, Candidate, NewClaim};
 use crate::domain::claim_result::Attempt;
 use crate::domain::claim_text::parse_claim;
 use crate::domain::{
-    Claim, ClaimResult, Comment, CommentBatch, CommentId, NewComment, Refusal, ShowId, ShowStatus,
+    Claim, ClaimResult, Comment, CommentBatch, CommentFilter, CommentId, NewComment, Refusal,
+    ShowId, ShowStatus,
 };
 
 use super::{retry_aborted, Failed, Result};
@@ -203,15 +204,20 @@ fn in_comment_order(comments: &[Comment], claims: Vec<Claim>) -> Vec<Claim> {
         .collect()
 }
 
-/// Comments newest first, `limit` of them, older than comment `before` if given;
-/// NotFound for an unknown show.
+/// Comments newest first, `limit` of them, older than comment `before` if given, only
+/// those matching `filter`; NotFound for an unknown show.
 pub async fn page(
     db: &Db,
     show: ShowId,
+    filter: &CommentFilter,
     before: Option<CommentId>,
     limit: i64,
 ) -> Result<Vec<Comment>> {
     let client = db.client().await?;
     super::shows::fetch(&client, show).await?;
-    Ok(db::comments::page(&client, show, before, limit).await?)
+    if filter.is_empty() {
+        Ok(db::comments::page(&client, show, before, limit).await?)
+    } else {
+        Ok(db::comments::search(&client, show, filter, before, limit).await?)
+    }
 }

@@ -15,6 +15,7 @@ mod changelog;
 mod claims;
 mod cli;
 mod client_lib;
+mod comment_search;
 mod connection_limits;
 mod console;
 mod console_assets;

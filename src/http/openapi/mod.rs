@@ -50,7 +50,8 @@ claims; ingest posts comments; admin does everything.",
         events::ChangesPage,
         events::ManyChangesPage,
         events::TaggedEvent,
-        events::EventData
+        events::EventData,
+        crate::domain::Only
     )),
     tags(
         (name = "shows", description = "Shows and their items."),
