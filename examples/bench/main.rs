@@ -12,15 +12,19 @@
 //! 1. scale: subscribers over many shows in steps up to --max-subscribers; idle RSS per
 //!    subscriber and a short load at each step, until a step breaks.
 //! 2. fanout: N subscribers over S shows, W changes/s for T seconds (SSE).
-//! 3. polling: the same clients polling `/changes?after=` every second (the baseline).
-//! 4. ingest: batch ingest through the API (claims derived); builds a show of 10,000
+//! 3. mux: M clients following K shows each on one multiplexed connection
+//!    (`/api/stream?shows=...`), W changes/s over the K shows, then the same deliveries as
+//!    M × K single-show streams, one after the other on the same server.
+//! 4. polling: the fan-out's clients polling `/changes?after=` every second (the baseline).
+//! 5. ingest: batch ingest through the API (claims derived); builds a show of 10,000
 //!    comments and 1,000 claims.
-//! 5. snapshot: `initial` latency of that show, one query per sample.
-//! 6. burst: 1,000 clients connecting to it at once (single-flight snapshot).
+//! 6. snapshot: `initial` latency of that show, one query per sample.
+//! 7. burst: 1,000 clients connecting to it at once (single-flight snapshot).
 //!
 //! Modules: `server` (the database and the server process, API and SQL calls), `sse` (the
-//! raw-socket SSE subscriber), `poll` (the polling client), `writer` (the load), `hist`
-//! (latency histogram), `procfs` (CPU and memory from /proc), `report` (the Markdown).
+//! raw-socket SSE subscribers, single-show and multiplexed), `poll` (the polling client),
+//! `writer` (the load), `hist` (latency histogram), `procfs` (CPU and memory from /proc),
+//! `report` (the Markdown).
 
 mod hist;
 mod poll;
@@ -76,7 +80,15 @@ struct Args {
     /// Comments posted in the ingest phase besides the 10,000-comment show [full 100000, quick 20000].
     #[arg(long)]
     ingest_comments: Option<usize>,
-    /// Phases to run (comma separated) [scale,fanout,polling,ingest,snapshot,burst].
+    /// Clients of the mux phase, each following --mux-shows shows on one connection [full
+    /// 1000, quick 250]; lowered to fit the descriptor limit (the single-show half of the
+    /// phase holds clients × shows connections).
+    #[arg(long)]
+    mux_clients: Option<usize>,
+    /// Shows each mux client follows (all clients follow the same ones) [20].
+    #[arg(long)]
+    mux_shows: Option<usize>,
+    /// Phases to run (comma separated) [scale,fanout,mux,polling,ingest,snapshot,burst].
     #[arg(long, value_delimiter = ',')]
     phases: Option<Vec<String>>,
     /// The server binary (default: build and use target/release/showfeed).
@@ -103,6 +115,11 @@ struct Settings {
     fd_limit: u64,
     scale_shows: usize,
     scale_load_secs: u64,
+    /// Clients of the mux phase (after the descriptor cap) and the shows each follows.
+    mux_clients: usize,
+    mux_shows: usize,
+    /// --mux-clients as asked (or its default), before the descriptor cap.
+    mux_clients_asked: usize,
     ingest_comments: usize,
     snapshot_samples: usize,
     burst_clients: usize,
@@ -125,6 +142,11 @@ impl Settings {
         .filter(|&n| n < max && (!q || n >= 500) && (q || n >= 1000))
         .collect();
         steps.push(max);
+        let mux_shows = args.mux_shows.unwrap_or(20).max(1);
+        let mux_clients_asked = args
+            .mux_clients
+            .unwrap_or(if q { 250 } else { 1000 })
+            .max(1);
         Settings {
             mode: if q { "quick" } else { "full" },
             subscribers: args.subscribers.unwrap_or(if q { 1000 } else { 5000 }),
@@ -135,15 +157,20 @@ impl Settings {
             fd_limit,
             scale_shows: args.scale_shows.unwrap_or(100).max(1),
             scale_load_secs: 5,
+            mux_clients: mux_clients_asked.min((fd_cap / mux_shows).max(1)),
+            mux_shows,
+            mux_clients_asked,
             ingest_comments: args
                 .ingest_comments
                 .unwrap_or(if q { 20_000 } else { 100_000 }),
             snapshot_samples: if q { 10 } else { 40 },
             burst_clients: 1000,
             phases: args.phases.clone().unwrap_or_else(|| {
-                ["scale", "fanout", "polling", "ingest", "snapshot", "burst"]
-                    .map(String::from)
-                    .to_vec()
+                [
+                    "scale", "fanout", "mux", "polling", "ingest", "snapshot", "burst",
+                ]
+                .map(String::from)
+                .to_vec()
             }),
         }
     }
@@ -224,6 +251,39 @@ impl Clients {
             self.handles.push(tokio::spawn(sse::subscribe(
                 targets[show].clone(),
                 pos,
+                self.stats.clone(),
+                self.stop.clone(),
+            )));
+        }
+        self.wait_ready(until).await;
+    }
+
+    /// Adds `count` multiplexed subscribers, each following every show of the set on one
+    /// connection (`/api/stream?shows=...`, a position per show), at most `in_flight`
+    /// connections opening at a time; returns when every one has every show's `initial` or
+    /// `limit` passed.
+    async fn add_many(&mut self, server: &Server, count: usize, in_flight: usize, limit: Duration) {
+        let ids: Arc<Vec<String>> = Arc::new(self.shows.iter().map(Uuid::to_string).collect());
+        let target = Arc::new(Target {
+            addr: server.addr,
+            path: format!(
+                "/api/stream?shows={}&access_token={}",
+                ids.join(","),
+                server.viewer_token
+            ),
+        });
+        let per = self.shows.len();
+        let until = Instant::now() + limit;
+        for _ in 0..count {
+            while self.positions.len() - self.ready() >= in_flight * per && Instant::now() < until {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+            let positions: Vec<Arc<Position>> = (0..per).map(Position::new).collect();
+            self.positions.extend(positions.iter().cloned());
+            self.handles.push(tokio::spawn(sse::subscribe_many(
+                target.clone(),
+                ids.clone(),
+                positions,
                 self.stats.clone(),
                 self.stop.clone(),
             )));
@@ -334,6 +394,8 @@ struct LoadResult {
     /// Events still not received when the drain wait after the last write ended.
     undelivered: u64,
     duplicated: u64,
+    /// Events a multiplexed subscriber could not put to one of its shows and a seq.
+    unreadable: u64,
     reinitials: u64,
     reconnects: u64,
     failures: u64,
@@ -403,6 +465,7 @@ impl Bench {
                 s.reinitials.load(Relaxed),
                 s.reconnects.load(Relaxed),
                 s.failures.load(Relaxed),
+                s.unreadable.load(Relaxed),
             ]
         };
         let c0 = counters(s);
@@ -455,6 +518,7 @@ impl Bench {
             reinitials: c1[3] - c0[3],
             reconnects: c1[4] - c0[4],
             failures: c1[5] - c0[5],
+            unreadable: c1[6] - c0[6],
             cpu,
             server_cpu_secs_per_million_deliveries: cpu.server_secs
                 / (deliveries.max(1) as f64 / 1e6),
@@ -586,41 +650,156 @@ async fn measure_load(
     Ok(load)
 }
 
-async fn fanout_and_polling(b: &Bench, st: &Settings) -> anyhow::Result<Value> {
-    let mut out = json!({});
-    if st.runs("fanout") {
-        let shows = b.create_shows(st.shows, "fanout").await?;
+/// The fan-out phase into `out` (`sse`, `sse_connect_secs`, `sse_connected`).
+async fn fanout_phase(b: &Bench, st: &Settings, out: &mut Value) -> anyhow::Result<()> {
+    let shows = b.create_shows(st.shows, "fanout").await?;
+    eprintln!(
+        "fanout: {} SSE subscribers over {} shows",
+        st.subscribers, st.shows
+    );
+    let mut clients = Clients::new(shows);
+    let m0 = b.marks();
+    clients
+        .add_sse(&b.server, st.subscribers, 500, Duration::from_secs(120))
+        .await;
+    let connect = m0.at.elapsed().as_secs_f64();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    eprintln!(
+        "fanout: {} connected in {connect:.1} s; load starts ({} changes/s for {} s)",
+        clients.ready(),
+        st.rate,
+        st.seconds
+    );
+    out["sse_connect_secs"] = json!(connect);
+    out["sse_connected"] = json!(clients.ready());
+    out["sse"] = json!(measure_load(b, st, clients, "fanout", "sse").await?);
+    Ok(())
+}
+
+/// The polling phase (the fan-out's baseline) into `out["polling"]`.
+async fn polling_phase(b: &Bench, st: &Settings, out: &mut Value) -> anyhow::Result<()> {
+    let shows = b.create_shows(st.shows, "polling").await?;
+    eprintln!("polling: {} clients polling every second", st.subscribers);
+    let mut clients = Clients::new(shows);
+    let start = server::last_seqs(&b.probe, &clients.shows).await?;
+    clients
+        .add_pollers(&b.server, st.subscribers, &start, Duration::from_secs(1))
+        .await;
+    out["polling"] = json!(measure_load(b, st, clients, "polling", "polling").await?);
+    Ok(())
+}
+
+/// CPU µs per delivery of each process over a load (None without deliveries).
+fn per_delivery_us(load: &LoadResult) -> Value {
+    let deliveries = load.deliveries as f64;
+    let per = |secs: Option<f64>| {
+        secs.filter(|_| deliveries > 0.0)
+            .map(|s| s * 1e6 / deliveries)
+    };
+    json!({
+        "server": per(Some(load.cpu.server_secs)),
+        "postgres": per(load.cpu.postgres_secs),
+        "generator": per(Some(load.cpu.generator_secs)),
+    })
+}
+
+/// Breaks of "every seq after the `initial` once, in order, per show and subscriber":
+/// seqs skipped, seen twice (or older), never received, events put to no show.
+fn violations(load: &LoadResult) -> u64 {
+    load.lost + load.duplicated + load.undelivered + load.unreadable
+}
+
+/// The multiplexed stream against single-show streams under the same deliveries: M
+/// clients each following the same K shows on one connection, then M × K single-show
+/// subscribers (M on each show), one after the other on this server, each on K fresh
+/// shows with the fan-out phase's writers (W changes/s round-robin over the K shows).
+/// A delivery is one change received by one subscriber of its show: once per (client,
+/// show, change) in both, so both expect M deliveries per change.
+async fn mux_phase(b: &Bench, st: &Settings) -> anyhow::Result<Value> {
+    let (m, k) = (st.mux_clients, st.mux_shows);
+    if m < st.mux_clients_asked {
         eprintln!(
-            "fanout: {} SSE subscribers over {} shows",
-            st.subscribers, st.shows
+            "mux: {m} clients instead of {} (the single-show half needs {m} x {k} \
+             connections in each process; descriptor limit {})",
+            st.mux_clients_asked, st.fd_limit
         );
+    }
+    let mut out = json!({
+        "clients": m,
+        "clients_asked": st.mux_clients_asked,
+        "shows_per_client": k,
+        "subscribers_per_show": m,
+        "rate": st.rate,
+        "seconds": st.seconds,
+    });
+    for (key, tag, client) in [
+        ("multiplexed", "mux", "sse-multiplexed"),
+        ("single", "mux-single", "sse"),
+    ] {
+        let multiplexed = key == "multiplexed";
+        let connections = if multiplexed { m } else { m * k };
+        let shows = b.create_shows(k, tag).await?;
         let mut clients = Clients::new(shows);
-        let m0 = b.marks();
-        clients
-            .add_sse(&b.server, st.subscribers, 500, Duration::from_secs(120))
-            .await;
-        let connect = m0.at.elapsed().as_secs_f64();
-        tokio::time::sleep(Duration::from_secs(1)).await;
         eprintln!(
-            "fanout: {} connected in {connect:.1} s; load starts ({} changes/s for {} s)",
-            clients.ready(),
+            "mux: {connections} {} connections, {m} subscribers on each of {k} shows",
+            if multiplexed {
+                "multiplexed"
+            } else {
+                "single-show"
+            }
+        );
+        let limit = Duration::from_secs(180);
+        let m0 = b.marks();
+        // 500 show subscriptions opening at a time in both: the same start-up load.
+        if multiplexed {
+            clients
+                .add_many(&b.server, m, (500 / k).max(1), limit)
+                .await;
+        } else {
+            clients.add_sse(&b.server, m * k, 500, limit).await;
+        }
+        let connect_cpu = b.marks().since(&m0);
+        let ready = clients.ready();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let idle_rss = b.rss();
+        eprintln!(
+            "mux: {ready} of {} subscriptions ready in {:.1} s; load starts ({} changes/s for {} s)",
+            m * k,
+            connect_cpu.wall_secs,
             st.rate,
             st.seconds
         );
-        out["sse_connect_secs"] = json!(connect);
-        out["sse_connected"] = json!(clients.ready());
-        out["sse"] = json!(measure_load(b, st, clients, "fanout", "sse").await?);
+        let loadavg_before = loadavg();
+        let load = measure_load(b, st, clients, tag, client).await?;
+        out[key] = json!({
+            "loadavg_before_load": loadavg_before,
+            "connections": connections,
+            "subscriptions": m * k,
+            "subscriptions_ready": ready,
+            "connect_secs": connect_cpu.wall_secs,
+            "connect_cpu": connect_cpu,
+            "idle_server_rss_bytes": idle_rss,
+            "cpu_us_per_delivery": per_delivery_us(&load),
+            "violations": violations(&load),
+            "load": load,
+        });
     }
-    if st.runs("polling") {
-        let shows = b.create_shows(st.shows, "polling").await?;
-        eprintln!("polling: {} clients polling every second", st.subscribers);
-        let mut clients = Clients::new(shows);
-        let start = server::last_seqs(&b.probe, &clients.shows).await?;
-        clients
-            .add_pollers(&b.server, st.subscribers, &start, Duration::from_secs(1))
-            .await;
-        out["polling"] = json!(measure_load(b, st, clients, "polling", "polling").await?);
-    }
+    let ratio = |get: &dyn Fn(&Value) -> Option<f64>| -> Value {
+        match (get(&out["multiplexed"]), get(&out["single"])) {
+            (Some(mux), Some(single)) if single > 0.0 => json!(mux / single),
+            _ => Value::Null,
+        }
+    };
+    let ratios = json!({
+        "deliveries_per_sec": ratio(&|v| v["load"]["deliveries_per_sec"].as_f64()),
+        "p50_ms": ratio(&|v| v["load"]["latency"]["p50_ms"].as_f64()),
+        "p99_ms": ratio(&|v| v["load"]["latency"]["p99_ms"].as_f64()),
+        "server_us_per_delivery": ratio(&|v| v["cpu_us_per_delivery"]["server"].as_f64()),
+        "postgres_us_per_delivery": ratio(&|v| v["cpu_us_per_delivery"]["postgres"].as_f64()),
+        "generator_us_per_delivery": ratio(&|v| v["cpu_us_per_delivery"]["generator"].as_f64()),
+        "idle_server_rss_bytes": ratio(&|v| v["idle_server_rss_bytes"].as_f64()),
+    });
+    out["ratio_mux_over_single"] = ratios;
     Ok(out)
 }
 
@@ -873,10 +1052,18 @@ async fn main() -> anyhow::Result<()> {
             results["scale"] = scale_phase(&bench, &st).await.context("scale phase")?;
             tokio::time::sleep(Duration::from_secs(2)).await;
         }
-        if st.runs("fanout") || st.runs("polling") {
-            results["fanout"] = fanout_and_polling(&bench, &st)
+        if st.runs("fanout") {
+            fanout_phase(&bench, &st, &mut results["fanout"])
                 .await
                 .context("fan-out phase")?;
+        }
+        if st.runs("mux") {
+            results["mux"] = mux_phase(&bench, &st).await.context("mux phase")?;
+        }
+        if st.runs("polling") {
+            polling_phase(&bench, &st, &mut results["fanout"])
+                .await
+                .context("polling phase")?;
         }
         if st.runs("ingest") || st.runs("snapshot") || st.runs("burst") {
             let (ingest, big) = ingest_phase(&bench, &st).await.context("ingest phase")?;

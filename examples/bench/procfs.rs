@@ -57,6 +57,22 @@ pub fn tree_cpu_secs(root: u32) -> Option<f64> {
     Some(ticks as f64 / ticks_per_sec())
 }
 
+/// CPU seconds every process of the machine has used so far (`/proc/stat`: user, nice,
+/// system, irq, softirq, steal; not idle or iowait): the work competing with the three.
+pub fn machine_busy_secs() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/stat").ok()?;
+    let line = text.lines().find(|l| l.starts_with("cpu "))?;
+    let f: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .map(|v| v.parse().ok())
+        .collect::<Option<_>>()?;
+    let busy = [0, 1, 2, 5, 6, 7]
+        .iter()
+        .map(|&i| f.get(i).copied().unwrap_or(0));
+    Some(busy.sum::<u64>() as f64 / ticks_per_sec())
+}
+
 /// Resident memory of a process in bytes (VmRSS).
 pub fn rss_bytes(pid: u32) -> Option<u64> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -104,6 +120,8 @@ pub struct CpuMark {
     pub server: f64,
     pub postgres: Option<f64>,
     pub generator: f64,
+    /// The whole machine's busy CPU seconds.
+    pub machine: Option<f64>,
 }
 
 /// CPU used between two marks: seconds, and cores (seconds per wall second).
@@ -113,6 +131,8 @@ pub struct CpuUse {
     pub server_secs: f64,
     pub postgres_secs: Option<f64>,
     pub generator_secs: f64,
+    /// Every process of the machine (these three and whatever else runs there).
+    pub machine_busy_secs: Option<f64>,
 }
 
 impl CpuMark {
@@ -122,6 +142,7 @@ impl CpuMark {
             server: cpu_secs(server).unwrap_or(0.0),
             postgres: postmaster.and_then(tree_cpu_secs),
             generator: self_cpu_secs(),
+            machine: machine_busy_secs(),
         }
     }
 
@@ -134,6 +155,10 @@ impl CpuMark {
                 _ => None,
             },
             generator_secs: self.generator - earlier.generator,
+            machine_busy_secs: match (self.machine, earlier.machine) {
+                (Some(a), Some(b)) => Some(a - b),
+                _ => None,
+            },
         }
     }
 }

@@ -16,9 +16,14 @@ fn f(v: Option<f64>, digits: usize) -> String {
 }
 
 fn ratio(poll: Option<f64>, sse: Option<f64>) -> String {
-    match (poll, sse) {
-        (Some(p), Some(s)) if s > 0.0 => format!("{:.1}x", p / s),
-        (Some(p), Some(s)) if s == 0.0 && p == 0.0 => "=".into(),
+    ratio_digits(poll, sse, 1)
+}
+
+/// `a / b` as "1.23x" (`digits` decimals), "=" for 0 / 0.
+fn ratio_digits(a: Option<f64>, b: Option<f64>, digits: usize) -> String {
+    match (a, b) {
+        (Some(a), Some(b)) if b > 0.0 => format!("{:.digits$}x", a / b),
+        (Some(a), Some(b)) if b == 0.0 && a == 0.0 => "=".into(),
         _ => "n/a".into(),
     }
 }
@@ -79,6 +84,7 @@ pub fn markdown(r: &Value) -> String {
         let _ = writeln!(out, "**The run stopped early:** {e}\n");
     }
     fanout_table(&mut out, r);
+    mux_table(&mut out, r);
     scale_table(&mut out, r);
     cost_table(&mut out, r);
     other_table(&mut out, r);
@@ -186,6 +192,150 @@ fn fanout_table(out: &mut String, r: &Value) {
     let _ = writeln!(out);
 }
 
+fn mux_table(out: &mut String, r: &Value) {
+    let x = &r["mux"];
+    if x.is_null() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "#### Multiplexed: {} clients × {} shows on one connection each against {} single-show streams ({} on each show), {} changes/s over the shows for {} s (half API, half SQL)\n",
+        x["clients"],
+        x["shows_per_client"],
+        x["single"]["connections"],
+        x["subscribers_per_show"],
+        x["rate"],
+        x["seconds"]
+    );
+    if x["clients"] != x["clients_asked"] {
+        let _ = writeln!(
+            out,
+            "{} clients, not {}: the single-show half needs clients × shows connections in each of the generator and the server, within the descriptor limit ({}).\n",
+            x["clients"],
+            x["clients_asked"],
+            r["environment"]["settings"]["fd_limit"]
+        );
+    }
+    let _ = writeln!(
+        out,
+        "| figure | multiplexed `/api/stream?shows=` | single-show `/api/shows/{{id}}/stream` | multiplexed / single |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---:|");
+    let (mux, single) = (&x["multiplexed"], &x["single"]);
+    let mut row = |name: &str, get: &dyn Fn(&Value) -> Option<f64>, digits: usize| {
+        let (a, b) = (get(mux), get(single));
+        let _ = writeln!(
+            out,
+            "| {name} | {} | {} | {} |",
+            f(a, digits),
+            f(b, digits),
+            ratio_digits(a, b, 2)
+        );
+    };
+    row("connections", &|v| num(&v["connections"]), 0);
+    row(
+        "show subscriptions ready / asked",
+        &|v| Some(num(&v["subscriptions_ready"])? / num(&v["subscriptions"])?.max(1.0)),
+        4,
+    );
+    row(
+        "connect s (500 subscriptions opening at a time)",
+        &|v| num(&v["connect_secs"]),
+        1,
+    );
+    row("changes committed", &|v| num(&v["load"]["changes"]), 0);
+    row(
+        "deliveries per second",
+        &|v| num(&v["load"]["deliveries_per_sec"]),
+        0,
+    );
+    row(
+        "deliveries / expected",
+        &|v| {
+            Some(num(&v["load"]["deliveries"])? / num(&v["load"]["expected_deliveries"])?.max(1.0))
+        },
+        4,
+    );
+    row(
+        "commit→receive p50 (ms)",
+        &|v| num(&v["load"]["latency"]["p50_ms"]),
+        1,
+    );
+    row(
+        "commit→receive p99 (ms)",
+        &|v| num(&v["load"]["latency"]["p99_ms"]),
+        1,
+    );
+    row(
+        "commit→receive max (ms)",
+        &|v| num(&v["load"]["latency"]["max_ms"]),
+        1,
+    );
+    row(
+        "server CPU µs per delivery",
+        &|v| num(&v["cpu_us_per_delivery"]["server"]),
+        2,
+    );
+    row(
+        "Postgres CPU µs per delivery",
+        &|v| num(&v["cpu_us_per_delivery"]["postgres"]),
+        2,
+    );
+    row(
+        "**load generator CPU µs per delivery**",
+        &|v| num(&v["cpu_us_per_delivery"]["generator"]),
+        2,
+    );
+    row(
+        "server CPU (cores)",
+        &|v| cores(&v["load"]["cpu"], "server"),
+        2,
+    );
+    row(
+        "Postgres CPU (cores)",
+        &|v| cores(&v["load"]["cpu"], "postgres"),
+        2,
+    );
+    row(
+        "load generator CPU (cores)",
+        &|v| cores(&v["load"]["cpu"], "generator"),
+        2,
+    );
+    row(
+        "other processes on the machine, CPU (cores)",
+        &|v| {
+            let c = &v["load"]["cpu"];
+            let others = cpu_secs(c, "machine_busy")?
+                - cpu_secs(c, "server")?
+                - cpu_secs(c, "postgres")?
+                - cpu_secs(c, "generator")?;
+            Some(others.max(0.0) / num(&c["wall_secs"])?.max(1e-9))
+        },
+        2,
+    );
+    row(
+        "exactness violations per show (lost + duplicated + not received + unreadable; must be 0)",
+        &|v| num(&v["violations"]),
+        0,
+    );
+    row(
+        "reconnects / failed connects",
+        &|v| Some(num(&v["load"]["reconnects"])? + num(&v["load"]["failures"])?),
+        0,
+    );
+    row(
+        "server RSS, all connected and idle (MiB)",
+        &|v| num(&v["idle_server_rss_bytes"]).map(|b| b / 1048576.0),
+        1,
+    );
+    row(
+        "server DB reads per change",
+        &|v| num(&v["load"]["db_read_queries_per_change"]),
+        3,
+    );
+    let _ = writeln!(out);
+}
+
 fn scale_table(out: &mut String, r: &Value) {
     let Some(steps) = r["scale"]["steps"].as_array() else {
         return;
@@ -243,6 +393,18 @@ fn cost_table(out: &mut String, r: &Value) {
     for (name, key) in [("fan-out, SSE", "sse"), ("fan-out, polling", "polling")] {
         if !r["fanout"][key].is_null() {
             runs.push((name.into(), &r["fanout"][key]));
+        }
+    }
+    let m = &r["mux"];
+    for (key, kind) in [("multiplexed", "multiplexed"), ("single", "single-show")] {
+        if !m[key].is_null() {
+            runs.push((
+                format!(
+                    "mux, {} {kind} connections ({} × {} subscriptions)",
+                    m[key]["connections"], m["clients"], m["shows_per_client"]
+                ),
+                &m[key]["load"],
+            ));
         }
     }
     for step in r["scale"]["steps"].as_array().into_iter().flatten() {
@@ -428,6 +590,24 @@ fn targets_table(out: &mut String, r: &Value) {
             "5,000 subscribers on one show at 50 changes/s: p99 < 50 ms",
             "n/a".into(),
             None,
+        );
+    }
+    let mux = &r["mux"];
+    if !mux["multiplexed"].is_null() {
+        let (a, b) = (
+            num(&mux["multiplexed"]["violations"]),
+            num(&mux["single"]["violations"]),
+        );
+        row(
+            "multiplexed stream: every seq once, in order, per show",
+            format!(
+                "{} violations multiplexed, {} single-show ({} clients × {} shows)",
+                f(a, 0),
+                f(b, 0),
+                mux["clients"],
+                mux["shows_per_client"]
+            ),
+            Some(a == Some(0.0) && b.is_none_or(|b| b == 0.0)),
         );
     }
     let mem = best.and_then(|s| num(&s["rss_per_idle_subscriber_bytes"]));
