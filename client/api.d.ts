@@ -205,6 +205,63 @@ export interface paths {
         patch: operations["update_claim"];
         trace?: never;
     };
+    "/api/shows/{id}/buyers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every buyer's cart: the units they hold, their waitlist places as they stand now, what
+         *     they owe.
+         */
+        get: operations["list_buyers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/shows/{id}/carts.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The carts as CSV, one row per held unit or waitlist place, safe to open in a
+         *     spreadsheet (a cell that would read as a formula starts with `'`).
+         */
+        get: operations["export_carts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/shows/{id}/buyers/{buyer}/pay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark every unit the buyer holds unpaid paid (role operator), in one transaction. */
+        post: operations["pay_cart"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/shows/{id}/stream": {
         parameters: {
             query?: never;
@@ -720,6 +777,41 @@ export interface components {
             /** @example token expired */
             reason: string;
         };
+        /** @description `GET /api/shows/{id}/buyers`'s body. */
+        BuyerList: {
+            /** @description Every buyer holding a unit or waiting for one, by buyer id. */
+            buyers: components["schemas"]["Cart"][];
+        };
+        /** @description One buyer's cart. */
+        Cart: {
+            buyer_id: string;
+            /** @description The name of the buyer's latest claim (names can change between comments). */
+            buyer_name: string;
+            /** @description Units held (claimed or paid), by item number. */
+            held: components["schemas"]["HeldItem"][];
+            /** @description Places in waitlists, by item number. */
+            waitlist: components["schemas"]["WaitlistPlace"][];
+            /**
+             * Format: int64
+             * @description Sum of the prices of held units not yet paid (an item without a row counts 0).
+             */
+            total_due_cents: number;
+            /**
+             * Format: int64
+             * @description Sum of the prices of paid units.
+             */
+            total_paid_cents: number;
+        };
+        /** @description What paying a cart did. */
+        CartPaid: {
+            /** @description The units that were claimed and are now paid (none when nothing was due). */
+            paid: components["schemas"]["Claim"][];
+            /**
+             * Format: int64
+             * @description The show's seq once this write is visible (see `Ingested::seq`).
+             */
+            seq: number;
+        };
         /**
          * @description One change of a show, as the stream's change events and `/changes` carry it.
          * @example {
@@ -967,6 +1059,21 @@ export interface components {
         };
         /** @description An event's data: a show's `Snapshot` (for `initial`) or a `Change`. */
         EventData: components["schemas"]["Snapshot"] | components["schemas"]["Change"];
+        /** @description A unit a buyer holds. */
+        HeldItem: {
+            claim_id: components["schemas"]["ClaimId"];
+            /** Format: int32 */
+            item_number: number;
+            /** @description The item's title; empty when the number has no items row. */
+            title: string;
+            /**
+             * Format: int64
+             * @description The item's price; null when the number has no items row.
+             */
+            price_cents?: number | null;
+            /** @description `claimed` (due) or `paid`. */
+            status: components["schemas"]["ClaimStatus"];
+        };
         /**
          * @description What one `POST /comments` answers: every comment of the request as stored, and the
          *     claims they made. A re-post (an `external_id` the show already has) answers with the
@@ -1369,6 +1476,23 @@ export interface components {
             /** @description `initial`, or a change's name (`comment.created`, `claim.updated`, ...). */
             event: string;
             data: components["schemas"]["EventData"];
+        };
+        /** @description A buyer's place in an item's waitlist. */
+        WaitlistPlace: {
+            claim_id: components["schemas"]["ClaimId"];
+            /** Format: int32 */
+            item_number: number;
+            /**
+             * Format: int32
+             * @description The position the claim was given (never renumbered).
+             */
+            waitlist_position: number;
+            /**
+             * Format: int32
+             * @description Where the buyer stands now: 1 is next in line (those ahead who were promoted or
+             *     released no longer count).
+             */
+            place_in_line: number;
         };
     };
     responses: {
@@ -2005,6 +2129,100 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Invalid"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    list_buyers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The show's id. */
+                id: components["schemas"]["ShowId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The carts (role viewer). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BuyerList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    export_carts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The show's id. */
+                id: components["schemas"]["ShowId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The CSV (role viewer). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    pay_cart: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The show's id. */
+                id: components["schemas"]["ShowId"];
+                /** @description The buyer's id (`buyer_id`). */
+                buyer: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The units now paid (none when nothing was due). */
+            200: {
+                headers: {
+                    /** @description The `seq` of the body: the show's seq once this write is visible. */
+                    "X-Showfeed-Seq"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CartPaid"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Invalid"];

@@ -123,3 +123,15 @@ pub async fn show_of(client: &impl GenericClient, id: ClaimId) -> Result<Option<
     let row = client.query_opt(queries::SHOW_OF_CLAIM, &[&id]).await?;
     Ok(row.map(|r| r.try_get(0)).transpose()?)
 }
+
+/// Marks a buyer's unpaid units on the show paid; returns them, by item number.
+pub async fn pay_buyer(
+    client: &impl GenericClient,
+    show: ShowId,
+    buyer: &str,
+) -> Result<Vec<Claim>> {
+    let rows = client.query(queries::PAY_BUYER, &[&show, &buyer]).await?;
+    let mut paid: Vec<Claim> = all(&rows)?;
+    paid.sort_by_key(|c| c.item_number);
+    Ok(paid)
+}

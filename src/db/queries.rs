@@ -28,6 +28,7 @@ sql!(SET_CLAIM_STATUS, "claims/set_status.sql");
 sql!(PROMOTE_WAITLIST, "claims/promote.sql");
 sql!(LIST_CLAIMS, "claims/list.sql");
 sql!(CLAIMS_BY_COMMENTS, "claims/by_comments.sql");
+sql!(PAY_BUYER, "claims/pay_buyer.sql");
 sql!(CHANGES_AFTER, "show_changes/after.sql");
 sql!(PRUNE_CHANGES, "show_changes/prune.sql");
 sql!(ALLOW_PRUNE, "show_changes/allow_prune.sql");
@@ -58,6 +59,7 @@ pub const ALL: &[(&str, &str)] = &[
     ("PROMOTE_WAITLIST", PROMOTE_WAITLIST),
     ("LIST_CLAIMS", LIST_CLAIMS),
     ("CLAIMS_BY_COMMENTS", CLAIMS_BY_COMMENTS),
+    ("PAY_BUYER", PAY_BUYER),
     ("CHANGES_AFTER", CHANGES_AFTER),
     ("PRUNE_CHANGES", PRUNE_CHANGES),
     ("ALLOW_PRUNE", ALLOW_PRUNE),

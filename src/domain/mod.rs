@@ -7,6 +7,7 @@
 //! `Item`, `Comment`, `Claim`) serialise exactly as Postgres encodes the same row in the
 //! feed's `data`.
 
+pub mod cart;
 pub mod claim;
 pub mod claim_result;
 pub mod claim_text;

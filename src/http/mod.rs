@@ -2,6 +2,7 @@
 
 pub mod access_log;
 pub mod api_docs;
+pub mod carts;
 pub mod changes;
 pub mod claims;
 pub mod client_lib;
@@ -57,6 +58,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(shows::router())
         .merge(comments::router())
         .merge(claims::router())
+        .merge(carts::router())
         .merge(stream::router())
         .merge(changes::router())
         .merge(multiplex::router())

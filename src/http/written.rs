@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 
+use crate::service::carts::CartPaid;
 use crate::service::claims::ClaimChanged;
 use crate::service::comments::Ingested;
 use crate::service::items::PutItem;
@@ -41,4 +42,4 @@ macro_rules! sequenced {
     )*};
 }
 
-sequenced!(Ingested, PutItem, ClaimChanged, ShowChanged);
+sequenced!(Ingested, PutItem, ClaimChanged, ShowChanged, CartPaid);

@@ -11,6 +11,7 @@ mod helpers;
 mod access_log;
 mod auth;
 mod bad_input;
+mod carts;
 mod changelog;
 mod claims;
 mod cli;
