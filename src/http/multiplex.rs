@@ -120,6 +120,42 @@ impl ManyRequest {
     }
 }
 
+impl ManyRequest {
+    fn from_query(
+        state: &AppState,
+        auth: &Auth,
+        headers: &HeaderMap,
+        q: &ManyQuery,
+    ) -> Result<Self> {
+        let shows = query_list(&q.shows);
+        Self::new(
+            state,
+            auth,
+            headers,
+            shows.into_iter(),
+            q.last_event_id.as_deref(),
+            q.wait,
+        )
+    }
+
+    fn from_body(
+        state: &AppState,
+        auth: &Auth,
+        headers: &HeaderMap,
+        body: &ManyBody,
+    ) -> Result<Self> {
+        let shows = body.shows.iter().map(String::as_str);
+        Self::new(
+            state,
+            auth,
+            headers,
+            shows,
+            body.last_event_id.as_deref(),
+            body.wait,
+        )
+    }
+}
+
 /// The list's ids: 1 to `cap` of them, each a show id, none twice; else a 400 that says
 /// which entry is wrong.
 fn parse_shows<'a>(
@@ -322,15 +358,7 @@ async fn stream_many(
     hangup: Option<Extension<Hangup>>,
     headers: HeaderMap,
 ) -> Result<Response> {
-    let shows = query_list(&q.shows);
-    let request = ManyRequest::new(
-        &state,
-        &auth,
-        &headers,
-        shows.into_iter(),
-        q.last_event_id.as_deref(),
-        None,
-    )?;
+    let request = ManyRequest::from_query(&state, &auth, &headers, &q)?;
     open_stream(state, auth, hangup, headers, request).await
 }
 
@@ -357,15 +385,7 @@ async fn stream_many_posted(
     headers: HeaderMap,
     ApiJson(body): ApiJson<ManyBody>,
 ) -> Result<Response> {
-    let shows = body.shows.iter().map(String::as_str);
-    let request = ManyRequest::new(
-        &state,
-        &auth,
-        &headers,
-        shows,
-        body.last_event_id.as_deref(),
-        None,
-    )?;
+    let request = ManyRequest::from_body(&state, &auth, &headers, &body)?;
     open_stream(state, auth, hangup, headers, request).await
 }
 
@@ -403,15 +423,7 @@ async fn poll_many(
     ApiQuery(q): ApiQuery<ManyQuery>,
     headers: HeaderMap,
 ) -> Result<Response> {
-    let shows = query_list(&q.shows);
-    let request = ManyRequest::new(
-        &state,
-        &auth,
-        &headers,
-        shows.into_iter(),
-        q.last_event_id.as_deref(),
-        q.wait,
-    )?;
+    let request = ManyRequest::from_query(&state, &auth, &headers, &q)?;
     poll(state, request).await
 }
 
@@ -432,15 +444,7 @@ async fn poll_many_posted(
     headers: HeaderMap,
     ApiJson(body): ApiJson<ManyBody>,
 ) -> Result<Response> {
-    let shows = body.shows.iter().map(String::as_str);
-    let request = ManyRequest::new(
-        &state,
-        &auth,
-        &headers,
-        shows,
-        body.last_event_id.as_deref(),
-        body.wait,
-    )?;
+    let request = ManyRequest::from_body(&state, &auth, &headers, &body)?;
     poll(state, request).await
 }
 

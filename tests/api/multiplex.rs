@@ -32,6 +32,16 @@ async fn open(
     req.send().await.unwrap()
 }
 
+/// Asserts the refusal's status and error shape, and that its message names `what`.
+async fn refused_naming(case: &str, r: reqwest::Response, status: u16, what: &str) {
+    let body = assert_error_for(case, r, status).await;
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains(what),
+        "{case}: {message:?} should name {what:?}"
+    );
+}
+
 async fn stream(app: &TestApp, shows: &[Uuid], last_event_id: Option<&str>) -> SseClient {
     let r = open(app, shows, &app.token, last_event_id).await;
     assert_eq!(r.status(), 200, "multiplexed stream status");
@@ -237,29 +247,11 @@ async fn refusals_come_before_any_event_and_name_the_show_at_fault() {
     let only_a = app.mint("viewer-a", Role::Viewer, Some(vec![a]), 600);
 
     let r = open(&app, &[a, b], &only_a, None).await;
-    let body = assert_error_for("a show the token may not see", r, 403).await;
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains(&b.to_string()),
-        "{body}"
-    );
+    refused_naming("a show the token may not see", r, 403, &b.to_string()).await;
     let r = open(&app, &[a, unknown], &app.token, None).await;
-    let body = assert_error_for("an unknown show", r, 404).await;
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains(&unknown.to_string()),
-        "{body}"
-    );
+    refused_naming("an unknown show", r, 404, &unknown.to_string()).await;
     let r = open(&app, &[a, b, a], &app.token, None).await;
-    let body = assert_error_for("a duplicate", r, 400).await;
-    assert!(
-        body["error"]["message"].as_str().unwrap().contains("twice"),
-        "{body}"
-    );
+    refused_naming("a duplicate", r, 400, "twice").await;
     let r = open(
         &app,
         &[a, b, Uuid::new_v4(), Uuid::new_v4()],
@@ -267,14 +259,7 @@ async fn refusals_come_before_any_event_and_name_the_show_at_fault() {
         None,
     )
     .await;
-    let body = assert_error_for("over the cap", r, 400).await;
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("at most 3"),
-        "{body}"
-    );
+    refused_naming("over the cap", r, 400, "at most 3").await;
 
     for (case, query) in [
         ("no list", "/api/stream"),
@@ -292,14 +277,7 @@ async fn refusals_come_before_any_event_and_name_the_show_at_fault() {
     let r = app
         .get(&format!("/api/stream?shows={}", long[..800].join(",")))
         .await;
-    let body = assert_error_for("a 30 KB query", r, 400).await;
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("at most 3"),
-        "{body}"
-    );
+    refused_naming("a 30 KB query", r, 400, "at most 3").await;
     for path in ["/api/stream", "/api/changes"] {
         let r = app.post(path, &json!({"shows": long})).await;
         assert_error_for("a 100 KB body", r, 400).await;
