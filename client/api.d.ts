@@ -779,6 +779,11 @@ export interface components {
         };
         /** @description `GET /api/shows/{id}/buyers`'s body. */
         BuyerList: {
+            /**
+             * @description The show's currency (ISO 4217): the prices' and totals' unit is its minor unit.
+             * @example USD
+             */
+            currency: string;
             /** @description Every buyer holding a unit or waiting for one, by buyer id. */
             buyers: components["schemas"]["Cart"][];
         };
@@ -1227,6 +1232,11 @@ export interface components {
             /** @description 1 to 500 characters, no NUL. */
             title: string;
             status?: null | components["schemas"]["ShowStatus"];
+            /**
+             * @description ISO 4217 code of its prices; default `DEFAULT_CURRENCY` (USD).
+             * @example EUR
+             */
+            currency?: string | null;
         };
         /**
          * @description A page's `only=`.
@@ -1284,6 +1294,7 @@ export interface components {
          * @description A `shows` row, as the REST API and the feed's `data` show it.
          * @example {
          *       "created_at": "2026-12-04T17:55:01.5+00:00",
+         *       "currency": "USD",
          *       "ended_at": null,
          *       "id": "6f1d3c52-8f0e-4c8e-9a55-3b1f2d7c9e10",
          *       "last_seq": 42,
@@ -1313,6 +1324,11 @@ export interface components {
             last_seq: number;
             /** Format: date-time */
             created_at: string;
+            /**
+             * @description ISO 4217 code of the show's prices (`price_cents` are its minor units).
+             * @example USD
+             */
+            currency: string;
         };
         /**
          * @description What `PATCH /shows/{id}` did: the show as the feed's `show.updated` carries it, and
@@ -1346,6 +1362,8 @@ export interface components {
             /** @description A new title: 1 to 500 characters, no NUL. */
             title?: string | null;
             status?: null | components["schemas"]["ShowStatus"];
+            /** @description A new ISO 4217 code for its prices. */
+            currency?: string | null;
         };
         /**
          * @description `shows.status`. Only comments on a `Live` show make claims.

@@ -2,7 +2,7 @@
 //! file is read first), with the defaults `.env.example` documents.
 //!
 //! They come in groups, one per part of the service that reads them ([`DatabaseArgs`],
-//! [`AuthArgs`], [`HttpArgs`], [`FeedArgs`], [`ListenerArgs`], [`LogArgs`]), flattened into
+//! [`AuthArgs`], [`HttpArgs`], [`FeedArgs`], [`ShowArgs`], [`ListenerArgs`], [`LogArgs`]), flattened into
 //! [`Config`]. Each group converts into the settings type its part takes, so a part never
 //! sees flags it does not use. The commands themselves live in [`crate::cli`].
 
@@ -27,6 +27,8 @@ pub struct Config {
     pub http: HttpArgs,
     #[command(flatten)]
     pub feed: FeedArgs,
+    #[command(flatten)]
+    pub shows: ShowArgs,
     #[command(flatten)]
     pub listener: ListenerArgs,
     #[command(flatten)]
@@ -134,6 +136,20 @@ pub struct FeedArgs {
     /// (more: 400). Each show costs a subscription, and every event's id grows with it.
     #[arg(long, env = "MAX_STREAM_SHOWS", default_value_t = 500)]
     pub max_stream_shows: usize,
+}
+
+/// Defaults of what operators create.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Shows")]
+pub struct ShowArgs {
+    /// ISO 4217 code of a new show's prices when its request names none.
+    #[arg(long, env = "DEFAULT_CURRENCY", default_value = "USD", value_parser = parse_currency)]
+    pub default_currency: String,
+}
+
+/// A currency flag must be an active ISO 4217 code: a typo stops the start, not a show.
+fn parse_currency(code: &str) -> Result<String, String> {
+    crate::domain::currency::check_currency(code).map_err(|e| e.0)
 }
 
 impl From<&FeedArgs> for FeedSettings {

@@ -113,7 +113,7 @@ macro_rules! from_row_by_name {
     )*};
 }
 from_row_by_name! {
-    Show { id, title, status, started_at, ended_at, last_seq, created_at },
+    Show { id, title, status, started_at, ended_at, last_seq, created_at, currency },
     Item { show_id, item_number, title, price_cents, quantity, created_at, updated_at },
     Comment {
         id, show_id, external_id, author_id, author_name, text, created_at, received_at,

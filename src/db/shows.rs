@@ -6,9 +6,13 @@ use super::rows::{all, FromRow};
 use super::{queries, Result};
 use crate::domain::{NewShow, Show, ShowId, ShowPatch, ShowStatus};
 
-pub async fn insert(client: &impl GenericClient, show: &NewShow) -> Result<Show> {
+/// Inserts a show in `currency` (the service's default when the request named none).
+pub async fn insert(client: &impl GenericClient, show: &NewShow, currency: &str) -> Result<Show> {
     let row = client
-        .query_one(queries::INSERT_SHOW, &[&show.title, &show.status])
+        .query_one(
+            queries::INSERT_SHOW,
+            &[&show.title, &show.status, &currency],
+        )
         .await?;
     Ok(Show::from_row(&row)?)
 }
@@ -32,7 +36,10 @@ pub async fn get(client: &impl GenericClient, id: ShowId) -> Result<Option<Show>
 /// Applies a patch; false when there is no such show.
 pub async fn update(client: &impl GenericClient, id: ShowId, patch: &ShowPatch) -> Result<bool> {
     let updated = client
-        .execute(queries::UPDATE_SHOW, &[&id, &patch.title, &patch.status])
+        .execute(
+            queries::UPDATE_SHOW,
+            &[&id, &patch.title, &patch.status, &patch.currency],
+        )
         .await?;
     Ok(updated == 1)
 }

@@ -128,9 +128,9 @@ pub fn carts(claims: &[Claim], items: &[Item]) -> Vec<Cart> {
 /// is quoted, and one a spreadsheet would read as a formula (starting with `=`, `+`, `-`,
 /// `@`, a tab or a carriage return) gets a leading `'`: buyer names and titles are
 /// strangers' text.
-pub fn carts_csv(carts: &[Cart]) -> String {
+pub fn carts_csv(carts: &[Cart], currency: &str) -> String {
     let mut out = String::from(
-        "buyer_id,buyer_name,item_number,title,status,price_cents,waitlist_position,place_in_line\r\n",
+        "buyer_id,buyer_name,item_number,title,status,price_cents,currency,waitlist_position,place_in_line\r\n",
     );
     for cart in carts {
         for h in &cart.held {
@@ -144,6 +144,7 @@ pub fn carts_csv(carts: &[Cart]) -> String {
                     &h.title,
                     h.status.as_str(),
                     &price,
+                    currency,
                     "",
                     "",
                 ],
@@ -159,6 +160,7 @@ pub fn carts_csv(carts: &[Cart]) -> String {
                     "",
                     "waitlisted",
                     "",
+                    currency,
                     &w.waitlist_position.to_string(),
                     &w.place_in_line.to_string(),
                 ],
@@ -264,7 +266,7 @@ mod tests {
     fn csv_cells_are_quoted_and_formulas_defused() {
         let mut c = claim("=cmd|' /C calc'!A0", 1, ClaimStatus::Claimed, None, 1);
         c.buyer_name = "Ann \"the\" buyer, +1".into();
-        let csv = carts_csv(&carts(&[c], &[]));
+        let csv = carts_csv(&carts(&[c], &[]), "USD");
         let line = csv.lines().nth(1).unwrap();
         assert!(
             line.starts_with("\"'=cmd|' /C calc'!A0\",\"Ann \"\"the\"\" buyer, +1\",\"1\""),

@@ -13,6 +13,7 @@ pub mod claim_result;
 pub mod claim_text;
 pub mod comment;
 pub mod comment_filter;
+pub mod currency;
 pub mod ids;
 pub mod input;
 pub mod item;

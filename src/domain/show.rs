@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::currency::check_currency;
 use super::input::{check_text, Invalid};
 use super::{time, ShowId};
 
@@ -54,7 +55,7 @@ impl ShowStatus {
 #[schema(example = json!({
     "id": "6f1d3c52-8f0e-4c8e-9a55-3b1f2d7c9e10", "title": "Friday drop", "status": "live",
     "started_at": "2026-12-04T18:00:00.123456+00:00", "ended_at": null, "last_seq": 42,
-    "created_at": "2026-12-04T17:55:01.5+00:00"
+    "created_at": "2026-12-04T17:55:01.5+00:00", "currency": "USD"
 }))]
 pub struct Show {
     pub id: ShowId,
@@ -70,6 +71,9 @@ pub struct Show {
     pub last_seq: i64,
     #[serde(serialize_with = "time::serialize")]
     pub created_at: DateTime<Utc>,
+    /// ISO 4217 code of the show's prices (`price_cents` are its minor units).
+    #[schema(example = "USD")]
+    pub currency: String,
 }
 
 const MAX_TITLE: usize = 500;
@@ -86,13 +90,19 @@ pub struct NewShowBody {
     #[serde(default)]
     #[schema(value_type = Option<ShowStatus>)]
     pub status: Option<String>,
+    /// ISO 4217 code of its prices; default `DEFAULT_CURRENCY` (USD).
+    #[serde(default)]
+    #[schema(example = "EUR")]
+    pub currency: Option<String>,
 }
 
-/// A checked new show: a title, and `Scheduled` or `Live`.
+/// A checked new show: a title, `Scheduled` or `Live`, and a currency (None: the
+/// service's default).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewShow {
     pub title: String,
     pub status: ShowStatus,
+    pub currency: Option<String>,
 }
 
 impl TryFrom<NewShowBody> for NewShow {
@@ -104,9 +114,11 @@ impl TryFrom<NewShowBody> for NewShow {
             None => ShowStatus::Scheduled,
             Some(s) => ShowStatus::requested(s, &[ShowStatus::Scheduled, ShowStatus::Live])?,
         };
+        let currency = body.currency.as_deref().map(check_currency).transpose()?;
         Ok(NewShow {
             title: body.title,
             status,
+            currency,
         })
     }
 }
@@ -124,13 +136,17 @@ pub struct ShowPatchBody {
     #[serde(default)]
     #[schema(value_type = Option<ShowStatus>)]
     pub status: Option<String>,
+    /// A new ISO 4217 code for its prices.
+    #[serde(default)]
+    pub currency: Option<String>,
 }
 
-/// A checked change of a show: a new title, going `Live` or `Ended`, or both.
+/// A checked change of a show: a new title, going `Live` or `Ended`, a new currency.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ShowPatch {
     pub title: Option<String>,
     pub status: Option<ShowStatus>,
+    pub currency: Option<String>,
 }
 
 impl TryFrom<ShowPatchBody> for ShowPatch {
@@ -145,9 +161,11 @@ impl TryFrom<ShowPatchBody> for ShowPatch {
             .as_deref()
             .map(|s| ShowStatus::requested(s, &[ShowStatus::Live, ShowStatus::Ended]))
             .transpose()?;
+        let currency = body.currency.as_deref().map(check_currency).transpose()?;
         Ok(ShowPatch {
             title: body.title,
             status,
+            currency,
         })
     }
 }
@@ -160,6 +178,7 @@ mod tests {
         NewShow::try_from(NewShowBody {
             title: title.into(),
             status: status.map(Into::into),
+            currency: None,
         })
     }
 
@@ -192,6 +211,7 @@ mod tests {
             ShowPatch::try_from(ShowPatchBody {
                 title: None,
                 status: Some(status.into()),
+                currency: None,
             })
         };
         assert_eq!(patch("live").unwrap().status, Some(ShowStatus::Live));

@@ -31,6 +31,9 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 /// `GET /api/shows/{id}/buyers`'s body.
 #[derive(Debug, Serialize, ToSchema)]
 struct BuyerList {
+    /// The show's currency (ISO 4217): the prices' and totals' unit is its minor unit.
+    #[schema(example = "USD")]
+    currency: String,
     /// Every buyer holding a unit or waiting for one, by buyer id.
     buyers: Vec<Cart>,
 }
@@ -51,8 +54,8 @@ async fn list_buyers(
     ApiPath(id): ApiPath<ShowId>,
 ) -> Result<Json<BuyerList>> {
     auth.require_show(Role::Viewer, id)?;
-    let buyers = service::carts::list(&state.db, id).await?;
-    Ok(Json(BuyerList { buyers }))
+    let (currency, buyers) = service::carts::list(&state.db, id).await?;
+    Ok(Json(BuyerList { currency, buyers }))
 }
 
 /// The carts as CSV, one row per held unit or waitlist place, safe to open in a
@@ -74,14 +77,14 @@ async fn export_carts(
     ApiPath(id): ApiPath<ShowId>,
 ) -> Result<impl IntoResponse> {
     auth.require_show(Role::Viewer, id)?;
-    let buyers = service::carts::list(&state.db, id).await?;
+    let (currency, buyers) = service::carts::list(&state.db, id).await?;
     let disposition = format!("attachment; filename=\"carts-{id}.csv\"");
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
             (header::CONTENT_DISPOSITION, disposition),
         ],
-        carts_csv(&buyers),
+        carts_csv(&buyers, &currency),
     ))
 }
 

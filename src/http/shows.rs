@@ -85,7 +85,8 @@ async fn create_show(
     ApiJson(body): ApiJson<NewShowBody>,
 ) -> Result<(StatusCode, Json<Show>)> {
     auth.require(Role::Operator)?;
-    let show = service::shows::create(&state.db, auth.sub(), &body.try_into()?).await?;
+    let currency = &state.config.shows.default_currency;
+    let show = service::shows::create(&state.db, auth.sub(), &body.try_into()?, currency).await?;
     Ok((StatusCode::CREATED, Json(show)))
 }
 

@@ -6,13 +6,14 @@ use crate::domain::{Claim, ShowId};
 
 use super::{retry_aborted, Result};
 
-/// Every buyer's cart of the show, by buyer id; NotFound for an unknown show.
-pub async fn list(db: &Db, show: ShowId) -> Result<Vec<Cart>> {
+/// Every buyer's cart of the show, by buyer id, and the show's currency; NotFound for an
+/// unknown show.
+pub async fn list(db: &Db, show: ShowId) -> Result<(String, Vec<Cart>)> {
     let client = db.client().await?;
-    super::shows::fetch(&client, show).await?;
+    let currency = super::shows::fetch(&client, show).await?.currency;
     let claims = db::claims::list(&client, show).await?;
     let items = db::items::list(&client, show).await?;
-    Ok(carts(&claims, &items))
+    Ok((currency, carts(&claims, &items)))
 }
 
 /// What paying a cart did.

@@ -6,10 +6,12 @@ use deadpool_postgres::GenericClient;
 
 use super::{Failed, Result, ServiceError};
 
-pub async fn create(db: &Db, actor: &str, show: &NewShow) -> Result<Show> {
+/// Creates a show; its currency is the request's, else `default_currency`.
+pub async fn create(db: &Db, actor: &str, show: &NewShow, default_currency: &str) -> Result<Show> {
     let mut client = db.client().await?;
     let tx = db::begin_as(&mut client, actor).await?;
-    let show = db::shows::insert(&tx, show).await?;
+    let currency = show.currency.as_deref().unwrap_or(default_currency);
+    let show = db::shows::insert(&tx, show, currency).await?;
     tx.commit().await?;
     Ok(show)
 }

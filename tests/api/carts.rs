@@ -155,14 +155,15 @@ async fn carts_hold_owe_and_pay_and_the_waitlist_says_the_place_in_line_now() {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
         lines[0],
-        "buyer_id,buyer_name,item_number,title,status,price_cents,waitlist_position,place_in_line"
+        "buyer_id,buyer_name,item_number,title,status,price_cents,currency,waitlist_position,place_in_line"
     );
     assert!(
-        lines.contains(&r#""ann","Ann","1","Item 1","paid","1500","","""#),
+        lines.contains(&r#""ann","Ann","1","Item 1","paid","1500","USD","","""#),
         "{csv}"
     );
     assert!(
-        lines.contains(&r#""cat","'=HYPERLINK(""http://x"")","1","","waitlisted","","2","1""#),
+        lines
+            .contains(&r#""cat","'=HYPERLINK(""http://x"")","1","","waitlisted","","USD","2","1""#),
         "{csv}"
     );
     assert_eq!(

@@ -21,6 +21,7 @@ mod connection_limits;
 mod console;
 mod console_assets;
 mod contract;
+mod currency;
 mod feed;
 mod multiplex;
 mod openapi;
