@@ -205,6 +205,29 @@ export interface paths {
         patch: operations["update_claim"];
         trace?: never;
     };
+    "/api/claims/{id}/undo-release": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Undo a release (role operator): within `UNDO_WINDOW_SECS` (10) of it, the claim is
+         *     claimed again if its item still has a free unit.
+         * @description A release that promoted the next buyer gave the unit to them; undoing it would take the
+         *     unit back, so that is a 409 (as is an undo too late, of a claim that is not released, or
+         *     of a buyer who has claimed the item again). The answer is the claim, `claimed`.
+         */
+        post: operations["undo_release"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/shows/{id}/buyers": {
         parameters: {
             query?: never;
@@ -2132,6 +2155,41 @@ export interface operations {
         };
         responses: {
             /** @description The changed claim and any it promoted. */
+            200: {
+                headers: {
+                    /** @description The `seq` of the body: the show's seq once this write is visible. */
+                    "X-Showfeed-Seq"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClaimChanged"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Invalid"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    undo_release: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The claim's id. */
+                id: components["schemas"]["ClaimId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The claim, claimed again. */
             200: {
                 headers: {
                     /** @description The `seq` of the body: the show's seq once this write is visible. */

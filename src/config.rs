@@ -145,6 +145,10 @@ pub struct ShowArgs {
     /// ISO 4217 code of a new show's prices when its request names none.
     #[arg(long, env = "DEFAULT_CURRENCY", default_value = "USD", value_parser = parse_currency)]
     pub default_currency: String,
+    /// Seconds after a release during which an operator may undo it (while its unit is
+    /// still free).
+    #[arg(long, env = "UNDO_WINDOW_SECS", default_value_t = 10)]
+    pub undo_window_secs: u64,
 }
 
 /// A currency flag must be an active ISO 4217 code: a typo stops the start, not a show.

@@ -61,11 +61,14 @@ pub async fn insert_batch(
     Ok(all(&rows)?)
 }
 
-/// A claim's show, item and status, its row locked until the transaction ends.
+/// A claim's show, item, status and buyer, its row locked until the transaction ends.
 pub struct LockedClaim {
     pub show: ShowId,
     pub item_number: i32,
     pub status: ClaimStatus,
+    pub buyer_id: String,
+    /// Seconds since its last change (its release, for a released claim).
+    pub changed_secs_ago: f64,
 }
 
 pub async fn lock(client: &impl GenericClient, id: ClaimId) -> Result<Option<LockedClaim>> {
@@ -77,6 +80,8 @@ pub async fn lock(client: &impl GenericClient, id: ClaimId) -> Result<Option<Loc
         show: row.try_get(0)?,
         item_number: row.try_get(1)?,
         status: row.try_get(2)?,
+        buyer_id: row.try_get(3)?,
+        changed_secs_ago: row.try_get(4)?,
     }))
 }
 

@@ -131,6 +131,45 @@ pub fn check_transition(from: ClaimStatus, to: ClaimStatus) -> Result<(), Transi
     }
 }
 
+/// Why a release cannot be undone.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum UndoRefused {
+    #[error("the claim is {0}, not released")]
+    NotReleased(&'static str),
+    #[error("the release is {0:.0} s old; it can be undone for {1} s")]
+    TooLate(f64, u64),
+    #[error("the unit is taken again (the next buyer in line was promoted, or the quantity fell); undo would take it from them")]
+    UnitTaken,
+    #[error("the buyer has claimed the item again")]
+    ClaimedAgain,
+}
+
+/// Whether a released claim may be claimed again: within `window_secs` of its release, only
+/// while the item has a free unit (a release that promoted the next buyer gave its unit
+/// away, and an undo never takes it back) and the buyer holds no other live claim on it.
+/// The undo then gives the free unit back to this buyer, as a claim made now would.
+pub fn check_undo(
+    status: ClaimStatus,
+    released_secs_ago: f64,
+    window_secs: u64,
+    buyer: &str,
+    item: &ItemState,
+) -> Result<(), UndoRefused> {
+    if status != ClaimStatus::Released {
+        return Err(UndoRefused::NotReleased(status.as_str()));
+    }
+    if released_secs_ago > window_secs as f64 {
+        return Err(UndoRefused::TooLate(released_secs_ago, window_secs));
+    }
+    if item.live_buyers.contains(buyer) {
+        return Err(UndoRefused::ClaimedAgain);
+    }
+    if item.held >= item.quantity {
+        return Err(UndoRefused::UnitTaken);
+    }
+    Ok(())
+}
+
 /// What the rules need to know of one item, read under the show's lock.
 #[derive(Debug, Clone, Default)]
 pub struct ItemState {
@@ -306,6 +345,44 @@ mod tests {
             .flatten()
             .collect();
         assert_eq!(claims[0].waitlist_position, Some(6));
+    }
+
+    #[test]
+    fn an_undo_gives_back_only_a_free_unit_within_the_window() {
+        let free = ItemState {
+            quantity: 2,
+            held: 1,
+            ..Default::default()
+        };
+        assert_eq!(
+            check_undo(ClaimStatus::Released, 3.0, 10, "ann", &free),
+            Ok(())
+        );
+        assert!(matches!(
+            check_undo(ClaimStatus::Released, 11.0, 10, "ann", &free),
+            Err(UndoRefused::TooLate(..))
+        ));
+        assert_eq!(
+            check_undo(ClaimStatus::Paid, 1.0, 10, "ann", &free),
+            Err(UndoRefused::NotReleased("paid"))
+        );
+        let taken = ItemState {
+            quantity: 1,
+            held: 1,
+            ..Default::default()
+        };
+        assert_eq!(
+            check_undo(ClaimStatus::Released, 1.0, 10, "ann", &taken),
+            Err(UndoRefused::UnitTaken)
+        );
+        let again = ItemState {
+            live_buyers: HashSet::from(["ann".to_owned()]),
+            ..free
+        };
+        assert_eq!(
+            check_undo(ClaimStatus::Released, 1.0, 10, "ann", &again),
+            Err(UndoRefused::ClaimedAgain)
+        );
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_claims))
         .routes(routes!(update_claim))
+        .routes(routes!(undo_release))
 }
 
 /// `GET /api/shows/{id}/claims`'s body.
@@ -80,5 +81,37 @@ async fn update_claim(
     let show = service::claims::show_of(&state.db, id).await?;
     auth.require_show(Role::Operator, show)?;
     let changed = service::claims::set_status(&state.db, auth.sub(), id, change).await?;
+    Ok(Written(StatusCode::OK, changed))
+}
+
+/// Undo a release (role operator): within `UNDO_WINDOW_SECS` (10) of it, the claim is
+/// claimed again if its item still has a free unit.
+///
+/// A release that promoted the next buyer gave the unit to them; undoing it would take the
+/// unit back, so that is a 409 (as is an undo too late, of a claim that is not released, or
+/// of a buyer who has claimed the item again). The answer is the claim, `claimed`.
+#[utoipa::path(
+    post,
+    path = "/api/claims/{id}/undo-release",
+    tag = "claims",
+    params(("id" = ClaimId, Path, description = "The claim's id.")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The claim, claimed again.", body = ClaimChanged,
+            headers(("X-Showfeed-Seq" = i64, description = "The `seq` of the body: the show's seq once this write is visible."))),
+        ClaimWrite,
+    ),
+)]
+#[tracing::instrument(skip_all, fields(claim_id = %id))]
+async fn undo_release(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<ClaimId>,
+) -> Result<Written<ClaimChanged>> {
+    auth.require(Role::Operator)?;
+    let show = service::claims::show_of(&state.db, id).await?;
+    auth.require_show(Role::Operator, show)?;
+    let window = state.config.shows.undo_window_secs;
+    let changed = service::claims::undo_release(&state.db, auth.sub(), id, window).await?;
     Ok(Written(StatusCode::OK, changed))
 }

@@ -1,7 +1,7 @@
 //! Claim status changes (a release promotes the waitlist) and the claims board.
 
 use crate::db::{self, Db};
-use crate::domain::claim::check_transition;
+use crate::domain::claim::{check_transition, check_undo};
 use crate::domain::{Claim, ClaimId, ClaimStatus, ShowId, StatusChange};
 
 use super::{retry_aborted, Failed, Result, ServiceError};
@@ -56,6 +56,46 @@ pub async fn set_status(
         Ok::<_, Failed>(ClaimChanged {
             claim,
             promoted,
+            seq,
+        })
+    })
+    .await
+}
+
+/// Gives a released claim its unit back, within `window_secs` of the release and only
+/// while the item has a free unit (see `check_undo`): a release that promoted the next
+/// buyer is not undone at their expense (409, saying so).
+#[tracing::instrument(skip_all, fields(claim_id = %claim))]
+pub async fn undo_release(
+    db: &Db,
+    actor: &str,
+    claim: ClaimId,
+    window_secs: u64,
+) -> Result<ClaimChanged> {
+    retry_aborted(|| async move {
+        let show = show_of(db, claim).await?;
+        let mut client = db.client().await?;
+        let tx = db::begin_as(&mut client, actor).await?;
+        super::shows::lock(&tx, show).await?;
+        let locked = db::claims::lock(&tx, claim)
+            .await?
+            .ok_or(ServiceError::NotFound("claim"))?;
+        let states = db::claims::item_states(&tx, show, &[locked.item_number]).await?;
+        let item = states.get(&locked.item_number).cloned().unwrap_or_default();
+        check_undo(
+            locked.status,
+            locked.changed_secs_ago,
+            window_secs,
+            &locked.buyer_id,
+            &item,
+        )
+        .map_err(|refused| ServiceError::Conflict(refused.to_string()))?;
+        let claim = db::claims::set_status(&tx, claim, ClaimStatus::Claimed).await?;
+        let seq = super::shows::written_seq(&tx, show).await?;
+        tx.commit().await?;
+        Ok::<_, Failed>(ClaimChanged {
+            claim,
+            promoted: Vec::new(),
             seq,
         })
     })

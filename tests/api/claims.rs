@@ -770,3 +770,86 @@ async fn every_sold_comment_says_what_it_did_alike_in_the_answer_the_pages_the_s
     assert_eq!(page["comments"][0]["id"], sql_id.to_string());
     assert_eq!(page["comments"][0]["claim_result"], Value::Null);
 }
+
+/// `POST /api/claims/{id}/undo-release` with the admin token.
+async fn undo(app: &TestApp, claim: &str) -> reqwest::Response {
+    app.post(&format!("/api/claims/{claim}/undo-release"), &json!({}))
+        .await
+}
+
+#[tokio::test]
+async fn an_undo_gives_a_released_unit_back_but_never_takes_one_from_the_promoted_buyer() {
+    let app = spawn_app_with(|c| c.shows.undo_window_secs = 2).await;
+    let show = app.create_show("live").await;
+    assert_eq!(app.put_item(show, 1, 1).await.status(), 201);
+    let ann = app.comment(show, "ann", "sold 1").await["claims"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Nobody waits: the released unit is free, and the undo gives it back, streamed.
+    let mut feed = app.stream(show, None).await;
+    assert_eq!(feed.next().await.event, "initial");
+    assert_eq!(app.patch_claim(&ann, "released").await.status(), 200);
+    let r = undo(&app, &ann).await;
+    assert_eq!(r.status(), 200);
+    let seq: i64 = r.headers()["x-showfeed-seq"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let answer: Value = r.json().await.unwrap();
+    assert_eq!(answer["claim"]["status"], "claimed");
+    let events = feed.until_seq(seq).await;
+    assert_eq!(events.last().unwrap().data["data"]["status"], "claimed");
+    assert_error_for(
+        "undo of a claim that is not released",
+        undo(&app, &ann).await,
+        409,
+    )
+    .await;
+
+    // Bob waits behind Ann: her release promotes him, and undoing it would take his unit.
+    let bob = app.comment(show, "bob", "sold 1").await["claims"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(app.patch_claim(&ann, "released").await.status(), 200);
+    let body = assert_error_for("undo after a promotion", undo(&app, &ann).await, 409).await;
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("taken"),
+        "{body}"
+    );
+    let claims = app.claims(show).await;
+    let status_of = |id: &str| claims.iter().find(|c| c["id"] == id).unwrap()["status"].clone();
+    assert_eq!(
+        (status_of(&bob), status_of(&ann)),
+        (json!("claimed"), json!("released"))
+    );
+
+    // Past the window an undo is refused even with a free unit.
+    assert_eq!(app.put_item(show, 1, 2).await.status(), 200);
+    tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
+    let body = assert_error_for("undo too late", undo(&app, &ann).await, 409).await;
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("2 s"),
+        "{body}"
+    );
+
+    let viewer = app.mint("v", showfeed::auth::Role::Viewer, None, 600);
+    let r = app
+        .request_as(
+            Some(&viewer),
+            reqwest::Method::POST,
+            &format!("/api/claims/{ann}/undo-release"),
+            None,
+        )
+        .await;
+    assert_error_for("a viewer", r, 403).await;
+    assert_error_for(
+        "an unknown claim",
+        undo(&app, &Uuid::new_v4().to_string()).await,
+        404,
+    )
+    .await;
+}
