@@ -16,6 +16,7 @@ mod changelog;
 mod claims;
 mod cli;
 mod client_lib;
+mod client_unit;
 mod comment_search;
 mod connection_limits;
 mod console;
