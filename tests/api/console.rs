@@ -920,3 +920,77 @@ async fn the_show_list_counts_every_shows_comments_and_claims_live_on_one_stream
     );
     browser.quit().await;
 }
+
+/// The text of the claim-result label on the rendered comment `id` (None: no label).
+async fn claim_result_label(browser: &Browser, id: &str) -> Option<String> {
+    let v = browser
+        .js(&format!(
+            "return document.querySelector('#feed > li[data-id={}] .c-result')?.textContent ?? null;",
+            js_str(id)
+        ))
+        .await;
+    v.as_str().map(str::to_owned)
+}
+
+#[tokio::test]
+async fn every_sold_comment_in_the_feed_says_what_it_did_or_why_not() {
+    let app = spawn_app().await;
+    let show = app.create_show("live").await;
+    app.put_item(show, 5, 1).await;
+    let browser = Browser::start().await;
+    browser.open_show(&app, show, &app.token).await;
+    browser.wait_live().await;
+    let mut expected = Vec::new();
+    for (who, text, label) in [
+        ("ann", "sold 5", Some("claimed #5")),
+        ("bob", "sold 5", Some("waitlist 1")),
+        ("cem", "Sold #5!", Some("waitlist 2")),
+        ("ann", "sold 5", Some("already holds #5")),
+        ("dan", "sold 0", Some("no such item #0")),
+        ("eve", "what size is it?", None),
+    ] {
+        let id = app.comment(show, who, text).await["comments"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        expected.push((id, label));
+    }
+    let patch = json!({"status": "ended"});
+    app.send_json(
+        reqwest::Method::PATCH,
+        &format!("/api/shows/{show}"),
+        &patch,
+    )
+    .await;
+    let late = app.comment(show, "fay", "sold 5").await["comments"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    expected.push((late.clone(), Some("show not live")));
+    browser
+        .wait_for(
+            "the comment after the end",
+            Duration::from_secs(5),
+            &format!(
+                "document.querySelector('#feed > li[data-id={}]')",
+                js_str(&late)
+            ),
+        )
+        .await;
+    for (id, label) in &expected {
+        assert_eq!(
+            claim_result_label(&browser, id).await.as_deref(),
+            *label,
+            "comment {id}"
+        );
+    }
+    // A refusal is marked as one, so it cannot pass for a claim.
+    let refused = browser
+        .js("return [...document.querySelectorAll('#feed .c-result[data-outcome=refused]')].length;")
+        .await;
+    assert_eq!(refused, json!(3));
+    browser
+        .screenshot("console-claim-results.png", 1280, 900)
+        .await;
+    browser.quit().await;
+}

@@ -1,5 +1,5 @@
 // The comment feed: newest first, at most RENDER_CAP rendered, claim comments tagged
-// with their claim's status.
+// with their claim's status and with what the `sold N` did (`claim_result`).
 
 import { app } from "../app.js";
 import { byId, h, timeEl } from "../dom.js";
@@ -7,13 +7,43 @@ import { byId, h, timeEl } from "../dom.js";
 /** Comments rendered at most; older ones stay in memory (state.js) or the database. */
 export const RENDER_CAP = 500;
 
+/** Why a `sold N` made no claim, as the operator reads it. */
+const REFUSALS = {
+  already_holds: (n) => `already holds #${n}`,
+  show_not_live: () => "show not live",
+  no_such_item: (n) => `no such item #${n}`,
+};
+
+/** What a claim comment did, from the server's `claim_result`: null for plain comments. */
+export function claimResultText(result) {
+  if (!result) return null;
+  const n = result.item_number;
+  switch (result.outcome) {
+    case "claimed":
+      return `claimed #${n}`;
+    case "waitlisted":
+      return `waitlist ${result.waitlist_position}`;
+    case "refused":
+      return REFUSALS[result.reason] ? REFUSALS[result.reason](n) : `no claim on #${n}`;
+    default:
+      return null;
+  }
+}
+
 /** The `<li>` of one comment, tagged when it made a claim; indexed in `app.commentEls`. */
 export function commentEl(c) {
   const claim = app.state.claimOfComment(c.id);
+  const result = claimResultText(c.claim_result);
   const li = h(
     "li",
     { class: "comment", dataset: { id: c.id } },
-    h("div", { class: "c-meta" }, h("span", { class: "c-author" }, c.author_name || c.author_id), timeEl(c.created_at)),
+    h(
+      "div",
+      { class: "c-meta" },
+      h("span", { class: "c-author" }, c.author_name || c.author_id),
+      timeEl(c.created_at),
+      result ? h("span", { class: `c-result out-${c.claim_result.outcome}`, dataset: { outcome: c.claim_result.outcome } }, result) : null,
+    ),
     h("p", { class: "c-text" }, c.text),
   );
   app.commentEls.set(c.id, li);
