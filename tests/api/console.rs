@@ -994,3 +994,83 @@ async fn every_sold_comment_in_the_feed_says_what_it_did_or_why_not() {
         .await;
     browser.quit().await;
 }
+
+#[tokio::test]
+async fn waitlisted_buyers_show_their_place_in_line_now_beside_the_original_position() {
+    let app = spawn_app().await;
+    let show = app.create_show("live").await;
+    app.put_item(show, 7, 1).await;
+    let mut claims = Vec::new();
+    for who in ["ann", "bob", "cem", "dan"] {
+        let r = app.comment(show, who, "sold 7").await;
+        claims.push(r["claims"][0]["id"].as_str().unwrap().to_owned());
+    }
+    let browser = Browser::start().await;
+    browser.open_show(&app, show, &app.token).await;
+    browser.wait_live().await;
+    // (original waitlist label, place in line) of each waitlisted claim on the board.
+    let places = |ids: Vec<String>| {
+        let list = ids
+            .iter()
+            .map(|id| js_str(id))
+            .collect::<Vec<_>>()
+            .join(",");
+        format!(
+            "JSON.stringify([{list}].map(id => {{ const li = document.querySelector(`#board li[data-claim=\"${{id}}\"]`); \
+             return li ? [li.dataset.status, li.querySelector('.tag').textContent, li.querySelector('.place')?.textContent ?? null] : null; }}))"
+        )
+    };
+    let expect = |rows: Value| rows.to_string();
+    browser
+        .wait_for(
+            "bob, cem, dan in line 1, 2, 3",
+            Duration::from_secs(5),
+            &format!(
+                "{} === {}",
+                places(claims.clone()),
+                js_str(&expect(json!([
+                    ["claimed", "claimed", null],
+                    ["waitlisted", "waitlist 1", "place 1 in line"],
+                    ["waitlisted", "waitlist 2", "place 2 in line"],
+                    ["waitlisted", "waitlist 3", "place 3 in line"],
+                ])))
+            ),
+        )
+        .await;
+    browser
+        .screenshot("console-waitlist-places.png", 1280, 900)
+        .await;
+    // Bob leaves the line: everyone behind him moves up, live, originals unchanged.
+    app.patch_claim(&claims[1], "released").await;
+    browser
+        .wait_for(
+            "cem next, dan second",
+            Duration::from_secs(5),
+            &format!(
+                "{} === {}",
+                places(vec![claims[2].clone(), claims[3].clone()]),
+                js_str(&expect(json!([
+                    ["waitlisted", "waitlist 2", "place 1 in line"],
+                    ["waitlisted", "waitlist 3", "place 2 in line"],
+                ])))
+            ),
+        )
+        .await;
+    // Ann's unit goes to cem (promoted); dan is next.
+    app.patch_claim(&claims[0], "released").await;
+    browser
+        .wait_for(
+            "cem promoted, dan next",
+            Duration::from_secs(5),
+            &format!(
+                "{} === {}",
+                places(vec![claims[2].clone(), claims[3].clone()]),
+                js_str(&expect(json!([
+                    ["claimed", "claimed", null],
+                    ["waitlisted", "waitlist 3", "place 1 in line"],
+                ])))
+            ),
+        )
+        .await;
+    browser.quit().await;
+}
