@@ -1074,3 +1074,137 @@ async fn waitlisted_buyers_show_their_place_in_line_now_beside_the_original_posi
         .await;
     browser.quit().await;
 }
+
+/// Ids of every comment the feed pane shows, live list then paged-in history, top to bottom.
+async fn all_shown_comment_ids(browser: &Browser) -> Vec<String> {
+    let v = browser
+        .js("return [...document.querySelectorAll('#feed > li, #older > li')].map(li => li.dataset.id);")
+        .await;
+    serde_json::from_value(v).unwrap()
+}
+
+#[tokio::test]
+async fn load_older_pages_back_through_a_thousand_comments_each_once_while_a_hundred_arrive() {
+    let app = spawn_app().await;
+    let show = app.create_show("live").await;
+    let comments: Vec<Value> = (0..1000)
+        .map(|i| {
+            json!({
+                "external_id": format!("old-{i}"),
+                "author_id": format!("buyer-{}", i % 37),
+                "author_name": format!("Buyer {}", i % 37),
+                "text": format!("old comment {i}"),
+            })
+        })
+        .collect();
+    let r = app
+        .post(&format!("/api/shows/{show}/comments"), &json!(comments))
+        .await;
+    assert!(r.status().is_success(), "bulk: {}", r.status());
+    let browser = Browser::start().await;
+    browser.open_show(&app, show, &app.token).await;
+    browser.wait_live().await;
+    browser
+        .wait_for(
+            "the Load older control",
+            Duration::from_secs(5),
+            "!document.getElementById('load-older').hidden",
+        )
+        .await;
+    let live = async {
+        for i in 0..100 {
+            app.comment(
+                show,
+                &format!("live-{}", i % 7),
+                &format!("live comment {i}"),
+            )
+            .await;
+            tokio::time::sleep(Duration::from_millis(15)).await;
+        }
+    };
+    let page_back = async {
+        let started = Instant::now();
+        let mut pages = 0;
+        loop {
+            let state = browser
+                .js("const b = document.getElementById('load-older'); \
+                     if (b.hidden) return 'done'; if (b.disabled) return 'busy'; b.click(); return 'clicked';")
+                .await;
+            match state.as_str() {
+                Some("done") => break,
+                Some("clicked") => pages += 1,
+                _ => {}
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "still paging after {pages} pages"
+            );
+            tokio::time::sleep(Duration::from_millis(40)).await;
+        }
+        pages
+    };
+    let ((), pages) = tokio::join!(live, page_back);
+    assert!(pages >= 8, "{pages} pages for 1,000 comments");
+    browser
+        .wait_for(
+            "all 1,100 comments counted",
+            Duration::from_secs(10),
+            "document.getElementById('count-comments').textContent.replace(/\\D/g, '') === '1100'",
+        )
+        .await;
+    // Every comment of the database exactly once, in the server's order (newest first).
+    let sql = app.sql().await;
+    let db: Vec<String> = sql
+        .query(
+            "select id::text from comments where show_id = $1 order by created_at desc, id desc",
+            &[&show],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<_, String>(0))
+        .collect();
+    assert_eq!(db.len(), 1100);
+    let started = Instant::now();
+    loop {
+        let shown = all_shown_comment_ids(&browser).await;
+        let mut unique = shown.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), shown.len(), "a comment is shown twice");
+        if shown == db {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the feed pane shows {} comments, the database holds {}; first difference at {:?}",
+            shown.len(),
+            db.len(),
+            shown.iter().zip(&db).position(|(a, b)| a != b)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let status = browser
+        .js("return document.getElementById('older-status').textContent;")
+        .await;
+    assert!(
+        status.as_str().unwrap().starts_with("Start of the show"),
+        "{status}"
+    );
+    // Live arrivals still go to the top.
+    app.comment(show, "ann", "newest after the history").await;
+    browser
+        .wait_for(
+            "the next comment on top",
+            Duration::from_secs(2),
+            "document.querySelector('#feed > li .c-text').textContent === 'newest after the history'",
+        )
+        .await;
+    browser
+        .js("document.getElementById('feed-scroll').scrollTop = 1e9; return 0;")
+        .await;
+    browser
+        .screenshot("console-history-start.png", 1280, 900)
+        .await;
+    browser.quit().await;
+}

@@ -13,6 +13,7 @@ import { warn } from "./feed.js";
 import { hideAlert, showLogin, showView } from "./frame.js";
 import { route } from "./router.js";
 import { onBoardClick } from "./views/claims.js";
+import { loadOlder } from "./views/comments.js";
 import { fillItemForm, onItemsClick, saveItem } from "./views/items.js";
 import { closeShow, setShowStatus } from "./views/show.js";
 import { closeShowList, createShow, openShowList } from "./views/shows.js";
@@ -40,6 +41,7 @@ function wire() {
   byId("shows-refresh").addEventListener("click", openShowList);
   byId("create-show").addEventListener("submit", createShow);
   byId("board").addEventListener("click", onBoardClick);
+  byId("load-older").addEventListener("click", loadOlder);
   byId("item-form").addEventListener("submit", saveItem);
   byId("item-number").addEventListener("change", (e) => fillItemForm(Number(e.target.value)));
   byId("items").addEventListener("click", onItemsClick);

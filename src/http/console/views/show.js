@@ -9,7 +9,7 @@ import { indicatorStatus, openFeed } from "../feed.js";
 import { showView } from "../frame.js";
 import { counterTexts } from "../state.js";
 import { announceClaim, groupEl, renderItemGroup } from "./claims.js";
-import { commentEl, markClaimComment, RENDER_CAP, renderCommentChange } from "./comments.js";
+import { commentEl, markClaimComment, RENDER_CAP, renderCommentChange, renderOlderControl, resetHistory } from "./comments.js";
 import { itemRow, renderItemRow } from "./items.js";
 import { setConnection } from "./status.js";
 
@@ -45,6 +45,7 @@ function resetShowDom() {
   byId("go-live").hidden = true;
   byId("end-show").hidden = true;
   byId("feed").replaceChildren();
+  resetHistory();
   byId("board").replaceChildren();
   byId("items").replaceChildren();
   app.commentEls.clear();
@@ -58,6 +59,8 @@ function renderAll() {
   const s = app.state;
   renderShowHead();
   const feed = byId("feed");
+  // The history under the feed continued the old list; this snapshot may start elsewhere.
+  resetHistory();
   app.commentEls.clear();
   feed.replaceChildren(...s.comments.slice(0, RENDER_CAP).map(commentEl));
   app.groupEls.clear();
@@ -124,7 +127,8 @@ function renderEmptyHints() {
   byId("items-empty").hidden = s.items.size > 0;
   const cap = byId("feed-cap");
   cap.hidden = s.comments.length <= RENDER_CAP;
-  cap.textContent = `Showing the newest ${RENDER_CAP} comments.`;
+  cap.textContent = `Showing the newest ${RENDER_CAP} comments live; Load older pages back through the rest.`;
+  renderOlderControl();
 }
 
 /** A click handler setting the open show's status (`live` or `ended`); done once the feed shows it. */
