@@ -1208,3 +1208,235 @@ async fn load_older_pages_back_through_a_thousand_comments_each_once_while_a_hun
         .await;
     browser.quit().await;
 }
+
+/// Ids of the rendered search results, top to bottom.
+async fn result_ids(browser: &Browser) -> Vec<String> {
+    let v = browser
+        .js("return [...document.querySelectorAll('#results > li')].map(li => li.dataset.id);")
+        .await;
+    serde_json::from_value(v).unwrap()
+}
+
+/// Waits until the search results are exactly `ids` (top to bottom).
+async fn wait_results(browser: &Browser, what: &str, ids: &[&String]) {
+    let list = ids
+        .iter()
+        .map(|id| js_str(id))
+        .collect::<Vec<_>>()
+        .join(",");
+    browser
+        .wait_for(
+            what,
+            Duration::from_secs(5),
+            &format!(
+                "!document.getElementById('results').hidden \
+                 && JSON.stringify([...document.querySelectorAll('#results > li')].map(li => li.dataset.id)) === JSON.stringify([{list}])"
+            ),
+        )
+        .await;
+}
+
+#[tokio::test]
+async fn search_and_filters_run_on_the_server_and_count_live_matches_instead_of_hiding_them() {
+    let app = spawn_app().await;
+    let show = app.create_show("live").await;
+    app.put_item(show, 3, 1).await;
+    let id = |v: Value| v["comments"][0]["id"].as_str().unwrap().to_owned();
+    let ann_jacket = id(app.comment(show, "ann", "Blue JACKET please").await);
+    let bob_claim = id(app.comment(show, "bob", "sold 3").await);
+    let cem_wait = id(app.comment(show, "cem", "sold 3").await);
+    let bob_again = id(app.comment(show, "bob", "sold 3").await);
+    let dan_jacket = id(app.comment(show, "dan", "is the jacket lined?").await);
+    let ann_wool = id(app.comment(show, "ann", "100% wool_mix?").await);
+    // Newer chatter pushes those out of the snapshot: only the server can find them.
+    let filler: Vec<Value> = (0..250)
+        .map(|i| {
+            json!({"external_id": format!("filler-{i}"), "author_id": "zed", "author_name": "Zed", "text": format!("filler {i}")})
+        })
+        .collect();
+    let r = app.post_comments(show, &json!(filler)).await;
+    assert!(r.status().is_success());
+
+    let browser = Browser::start().await;
+    browser.open_show(&app, show, &app.token).await;
+    browser.wait_live().await;
+    assert!(
+        !browser.comment_ids().await.contains(&ann_jacket),
+        "the test needs the jacket comments outside the live list"
+    );
+    // `/` focuses the search box.
+    browser
+        .client
+        .find(Locator::Id("feed-scroll"))
+        .await
+        .unwrap()
+        .send_keys("/")
+        .await
+        .unwrap();
+    assert_eq!(
+        browser.js("return document.activeElement.id;").await,
+        json!("filter-q")
+    );
+    let q = browser.client.find(Locator::Id("filter-q")).await.unwrap();
+    q.send_keys("jacket").await.unwrap();
+    wait_results(
+        &browser,
+        "the two jacket comments",
+        &[&dan_jacket, &ann_jacket],
+    )
+    .await;
+    assert_eq!(
+        browser
+            .js("return document.getElementById('feed').hidden;")
+            .await,
+        json!(true)
+    );
+
+    // Live arrivals: a match is counted, not slipped in; a non-match changes nothing.
+    let eve = id(app.comment(show, "eve", "another JACKET question").await);
+    browser
+        .wait_for(
+            "1 new matching",
+            Duration::from_secs(5),
+            "document.getElementById('filter-new').textContent.startsWith('1 new matching') \
+             && !document.getElementById('filter-new').hidden",
+        )
+        .await;
+    let hello = id(app.comment(show, "fay", "hello").await);
+    browser
+        .wait_for(
+            "the live list to get hello",
+            Duration::from_secs(5),
+            &format!(
+                "document.querySelector('#feed > li')?.dataset.id === {}",
+                js_str(&hello)
+            ),
+        )
+        .await;
+    assert_eq!(
+        result_ids(&browser).await,
+        vec![dan_jacket.clone(), ann_jacket.clone()]
+    );
+    assert!(browser
+        .js("return document.getElementById('filter-new').textContent;")
+        .await
+        .as_str()
+        .unwrap()
+        .starts_with("1 new matching"));
+    browser
+        .screenshot("console-search-new-matching.png", 1280, 900)
+        .await;
+    browser
+        .client
+        .find(Locator::Id("filter-new"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_results(
+        &browser,
+        "three jacket comments",
+        &[&eve, &dan_jacket, &ann_jacket],
+    )
+    .await;
+
+    // Clearing returns to the live feed, newest on top.
+    browser
+        .client
+        .find(Locator::Id("filter-clear"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait_for(
+            "the live feed back",
+            Duration::from_secs(5),
+            &format!(
+                "!document.getElementById('feed').hidden && document.getElementById('results').hidden \
+                 && document.querySelector('#feed > li')?.dataset.id === {}",
+                js_str(&hello)
+            ),
+        )
+        .await;
+
+    // By buyer; then claims only; then the sold comments that claimed nothing.
+    let buyer = browser
+        .client
+        .find(Locator::Id("filter-buyer"))
+        .await
+        .unwrap();
+    buyer.send_keys("bob").await.unwrap();
+    wait_results(&browser, "bob's comments", &[&bob_again, &bob_claim]).await;
+    browser
+        .client
+        .find(Locator::Id("filter-claims"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_results(&browser, "bob's claim", &[&bob_claim]).await;
+    browser
+        .client
+        .find(Locator::Id("filter-clear"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .client
+        .find(Locator::Id("filter-claims"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_results(&browser, "every claim", &[&cem_wait, &bob_claim]).await;
+    browser
+        .client
+        .find(Locator::Id("filter-unclaimed"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_results(
+        &browser,
+        "the sold comment that claimed nothing",
+        &[&bob_again],
+    )
+    .await;
+    assert_eq!(
+        browser
+            .js("return document.getElementById('filter-claims').checked;")
+            .await,
+        json!(false),
+        "the toggles are one choice"
+    );
+    browser
+        .screenshot("console-search-unclaimed-sold.png", 1280, 900)
+        .await;
+    browser
+        .client
+        .find(Locator::Id("filter-clear"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // `%` is literal.
+    browser
+        .client
+        .find(Locator::Id("filter-q"))
+        .await
+        .unwrap()
+        .send_keys("0% wool_")
+        .await
+        .unwrap();
+    wait_results(&browser, "the literal match", &[&ann_wool]).await;
+    browser.quit().await;
+}

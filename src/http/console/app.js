@@ -21,6 +21,8 @@ export const app = {
    * into it), `loading` while a page is on its way, `done` at the show's first comment;
    * replaced (a new object) on every snapshot, so a late page for an old one is dropped. */
   history: { started: false, loading: false, done: false, epoch: 0 },
+  /** The open search (views/search.js): `{filter, rows, fresh, done, loading, last}`, null: live feed. */
+  search: null,
   /** Claims-board groups by item number. */
   groupEls: new Map(),
   /** Items-table rows by item number. */

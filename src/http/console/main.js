@@ -15,6 +15,7 @@ import { route } from "./router.js";
 import { onBoardClick } from "./views/claims.js";
 import { loadOlder } from "./views/comments.js";
 import { fillItemForm, onItemsClick, saveItem } from "./views/items.js";
+import { wireSearch } from "./views/search.js";
 import { closeShow, setShowStatus } from "./views/show.js";
 import { closeShowList, createShow, openShowList } from "./views/shows.js";
 import { setConnection } from "./views/status.js";
@@ -47,6 +48,7 @@ function wire() {
   byId("items").addEventListener("click", onItemsClick);
   byId("go-live").addEventListener("click", setShowStatus("live"));
   byId("end-show").addEventListener("click", setShowStatus("ended"));
+  wireSearch();
   window.addEventListener("hashchange", route);
   // A CSP violation means the page itself broke its own rules: say so where a developer looks.
   document.addEventListener("securitypolicyviolation", (e) => {

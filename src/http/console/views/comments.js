@@ -35,8 +35,11 @@ export function claimResultText(result) {
   }
 }
 
-/** The `<li>` of one comment, tagged when it made a claim; indexed in `app.commentEls`. */
-export function commentEl(c) {
+/**
+ * The `<li>` of one comment, tagged when it made a claim; indexed in `app.commentEls`
+ * unless `indexed` is false (a search result: a copy outside the feed's lists).
+ */
+export function commentEl(c, { indexed = true } = {}) {
   const claim = app.state.claimOfComment(c.id);
   const result = claimResultText(c.claim_result);
   const li = h(
@@ -51,7 +54,7 @@ export function commentEl(c) {
     ),
     h("p", { class: "c-text" }, c.text),
   );
-  app.commentEls.set(c.id, li);
+  if (indexed) app.commentEls.set(c.id, li);
   if (claim) decorateClaimComment(li, claim);
   return li;
 }

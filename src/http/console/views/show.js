@@ -11,6 +11,7 @@ import { counterTexts } from "../state.js";
 import { announceClaim, groupEl, renderItemGroup } from "./claims.js";
 import { commentEl, markClaimComment, RENDER_CAP, renderCommentChange, renderOlderControl, resetHistory } from "./comments.js";
 import { itemRow, renderItemRow } from "./items.js";
+import { noteLiveComment, resetSearch } from "./search.js";
 import { setConnection } from "./status.js";
 
 /** Opens one show's console and starts its feed. */
@@ -46,6 +47,7 @@ function resetShowDom() {
   byId("end-show").hidden = true;
   byId("feed").replaceChildren();
   resetHistory();
+  resetSearch();
   byId("board").replaceChildren();
   byId("items").replaceChildren();
   app.commentEls.clear();
@@ -76,6 +78,7 @@ function renderChange(effect) {
   switch (effect.entity) {
     case "comment":
       renderCommentChange(effect);
+      noteLiveComment(effect);
       break;
     case "claim":
       renderItemGroup(effect.row.item_number);
