@@ -1440,3 +1440,195 @@ async fn search_and_filters_run_on_the_server_and_count_live_matches_instead_of_
     wait_results(&browser, "the literal match", &[&ann_wool]).await;
     browser.quit().await;
 }
+
+#[tokio::test]
+async fn the_buyers_pane_totals_carts_marks_one_paid_after_a_confirmation_and_exports_csv() {
+    let app = spawn_app().await;
+    let show = app.create_show("live").await;
+    for (n, price, quantity) in [(1, 4500, 1), (2, 1899, 2)] {
+        let body =
+            json!({"title": format!("Item {n}"), "price_cents": price, "quantity": quantity});
+        app.send_json(
+            reqwest::Method::PUT,
+            &format!("/api/shows/{show}/items/{n}"),
+            &body,
+        )
+        .await;
+    }
+    let mut claims = Vec::new();
+    for (who, text) in [
+        ("ann", "sold 1"),
+        ("ann", "sold 2"),
+        ("bob", "sold 1"),
+        ("cem", "sold 1"),
+        ("bob", "sold 2"),
+    ] {
+        let r = app.comment(show, who, text).await;
+        claims.push(r["claims"][0]["id"].as_str().unwrap().to_owned());
+    }
+    let browser = Browser::start().await;
+    browser.open_show(&app, show, &app.token).await;
+    browser.wait_live().await;
+    let cart = |buyer: &str, rest: &str| {
+        format!(
+            "document.querySelector('#buyers li.cart[data-buyer={}] {rest}')",
+            js_str(buyer)
+        )
+    };
+    browser
+        .wait_for(
+            "ann's total due",
+            Duration::from_secs(5),
+            &format!("{}?.textContent === 'Due 63.99'", cart("ann", ".cart-due")),
+        )
+        .await;
+    browser
+        .wait_for(
+            "cem second in line",
+            Duration::from_secs(5),
+            &format!(
+                "{}?.textContent === 'place 2 in line'",
+                cart("cem", ".cart-wait .place")
+            ),
+        )
+        .await;
+    // Bob leaves item 1's line: cem is next, live.
+    app.patch_claim(&claims[2], "released").await;
+    browser
+        .wait_for(
+            "cem next in line",
+            Duration::from_secs(5),
+            &format!(
+                "{}?.textContent === 'place 1 in line'",
+                cart("cem", ".cart-wait .place")
+            ),
+        )
+        .await;
+    browser.screenshot("console-buyers.png", 1280, 1400).await;
+
+    // Mark cart paid asks first; Escape says no.
+    let pay = format!("button[data-action=pay][data-buyer={}]", js_str("ann"));
+    browser
+        .client
+        .find(Locator::Css(&pay))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait_for(
+            "the confirmation dialog",
+            Duration::from_secs(2),
+            "document.getElementById('confirm').open && document.activeElement.id === 'confirm-ok'",
+        )
+        .await;
+    browser
+        .screenshot("console-buyers-confirm.png", 1280, 900)
+        .await;
+    browser
+        .client
+        .find(Locator::Id("confirm-ok"))
+        .await
+        .unwrap()
+        .send_keys("\u{E00C}")
+        .await
+        .unwrap();
+    browser
+        .wait_for(
+            "the dialog closed",
+            Duration::from_secs(2),
+            "!document.getElementById('confirm').open",
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let statuses = |rows: Vec<Value>| {
+        rows.iter()
+            .filter(|c| c["buyer_id"] == "ann")
+            .map(|c| c["status"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        statuses(app.claims(show).await),
+        vec!["claimed", "claimed"],
+        "cancelled"
+    );
+    // Again, confirmed with the keyboard alone.
+    browser
+        .client
+        .find(Locator::Css(&pay))
+        .await
+        .unwrap()
+        .send_keys("\u{E007}")
+        .await
+        .unwrap();
+    browser
+        .wait_for(
+            "the confirmation dialog",
+            Duration::from_secs(2),
+            "document.getElementById('confirm').open && document.activeElement.id === 'confirm-ok'",
+        )
+        .await;
+    browser
+        .client
+        .find(Locator::Id("confirm-ok"))
+        .await
+        .unwrap()
+        .send_keys("\u{E007}")
+        .await
+        .unwrap();
+    browser
+        .wait_for(
+            "ann paid on the board and in her cart",
+            Duration::from_secs(5),
+            &format!(
+                "document.querySelector('#board [data-claim={}]')?.dataset.status === 'paid' \
+                 && {}?.textContent === 'Due 0.00' && !{}",
+                js_str(&claims[0]),
+                cart("ann", ".cart-due"),
+                cart("ann", "button[data-action=pay]"),
+            ),
+        )
+        .await;
+    assert_eq!(statuses(app.claims(show).await), vec!["paid", "paid"]);
+
+    // carts.csv: fetched with the header, handed over as a Blob URL.
+    browser
+        .js("window.__csv = null; window.__csvUrl = null; const real = URL.createObjectURL.bind(URL); \
+             URL.createObjectURL = (b) => { b.text().then(t => { window.__csv = t; }); const u = real(b); window.__csvUrl = u; return u; }; \
+             return 0;")
+        .await;
+    browser
+        .client
+        .find(Locator::Id("carts-csv"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait_for(
+            "the CSV blob",
+            Duration::from_secs(5),
+            "window.__csv !== null",
+        )
+        .await;
+    let got = browser
+        .js("return [window.__csv, window.__csvUrl, performance.getEntriesByType('resource').map(e => e.name)];")
+        .await;
+    let expected = app
+        .get(&format!("/api/shows/{show}/carts.csv"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(got[0].as_str().unwrap(), expected);
+    assert!(got[1].as_str().unwrap().starts_with("blob:"), "{got}");
+    for url in got[2].as_array().unwrap() {
+        assert!(
+            !url.as_str().unwrap().contains(&app.token),
+            "a token in an address: {url}"
+        );
+    }
+    browser.quit().await;
+}

@@ -12,6 +12,7 @@ import { byId } from "./dom.js";
 import { warn } from "./feed.js";
 import { hideAlert, showLogin, showView } from "./frame.js";
 import { route } from "./router.js";
+import { wireBuyers } from "./views/buyers.js";
 import { onBoardClick } from "./views/claims.js";
 import { loadOlder } from "./views/comments.js";
 import { fillItemForm, onItemsClick, saveItem } from "./views/items.js";
@@ -49,6 +50,7 @@ function wire() {
   byId("go-live").addEventListener("click", setShowStatus("live"));
   byId("end-show").addEventListener("click", setShowStatus("ended"));
   wireSearch();
+  wireBuyers();
   window.addEventListener("hashchange", route);
   // A CSP violation means the page itself broke its own rules: say so where a developer looks.
   document.addEventListener("securitypolicyviolation", (e) => {

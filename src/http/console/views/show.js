@@ -8,6 +8,7 @@ import { byId } from "../dom.js";
 import { indicatorStatus, openFeed } from "../feed.js";
 import { showView } from "../frame.js";
 import { counterTexts } from "../state.js";
+import { refreshBuyers, resetBuyers, scheduleBuyersRefresh } from "./buyers.js";
 import { announceClaim, groupEl, renderItemGroup } from "./claims.js";
 import { commentEl, markClaimComment, RENDER_CAP, renderCommentChange, renderOlderControl, resetHistory } from "./comments.js";
 import { itemRow, renderItemRow } from "./items.js";
@@ -48,6 +49,7 @@ function resetShowDom() {
   byId("feed").replaceChildren();
   resetHistory();
   resetSearch();
+  resetBuyers();
   byId("board").replaceChildren();
   byId("items").replaceChildren();
   app.commentEls.clear();
@@ -71,6 +73,7 @@ function renderAll() {
   byId("items").replaceChildren(...[...s.items.values()].sort((a, b) => a.item_number - b.item_number).map(itemRow));
   renderCounters();
   renderEmptyHints();
+  refreshBuyers();
 }
 
 /** One applied change: only what it touches is redone. */
@@ -86,10 +89,12 @@ function renderChange(effect) {
       markClaimComment(effect.row);
       renderItemRow(effect.row.item_number);
       announceClaim(effect);
+      scheduleBuyersRefresh();
       break;
     case "item":
       renderItemRow(effect.row.item_number);
       if (app.groupEls.has(effect.row.item_number)) renderItemGroup(effect.row.item_number);
+      scheduleBuyersRefresh();
       break;
     case "show":
       renderShowHead();
