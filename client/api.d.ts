@@ -689,6 +689,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/views/buyers.js": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Console file /views/buyers.js */
+        get: operations["console_views_buyers_js"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/views/claims.js": {
         parameters: {
             query?: never;
@@ -732,6 +749,23 @@ export interface paths {
         };
         /** Console file /views/items.js */
         get: operations["console_views_items_js"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/views/search.js": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Console file /views/search.js */
+        get: operations["console_views_search_js"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2905,6 +2939,26 @@ export interface operations {
             };
         };
     };
+    console_views_buyers_js: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file, with the console's Content-Security-Policy. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/javascript; charset=utf-8": string;
+                };
+            };
+        };
+    };
     console_views_claims_js: {
         parameters: {
             query?: never;
@@ -2946,6 +3000,26 @@ export interface operations {
         };
     };
     console_views_items_js: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file, with the console's Content-Security-Policy. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/javascript; charset=utf-8": string;
+                };
+            };
+        };
+    };
+    console_views_search_js: {
         parameters: {
             query?: never;
             header?: never;

@@ -920,3 +920,715 @@ async fn the_show_list_counts_every_shows_comments_and_claims_live_on_one_stream
     );
     browser.quit().await;
 }
+
+/// The text of the claim-result label on the rendered comment `id` (None: no label).
+async fn claim_result_label(browser: &Browser, id: &str) -> Option<String> {
+    let v = browser
+        .js(&format!(
+            "return document.querySelector('#feed > li[data-id={}] .c-result')?.textContent ?? null;",
+            js_str(id)
+        ))
+        .await;
+    v.as_str().map(str::to_owned)
+}
+
+#[tokio::test]
+async fn every_sold_comment_in_the_feed_says_what_it_did_or_why_not() {
+    let app = spawn_app().await;
+    let show = app.create_show("live").await;
+    app.put_item(show, 5, 1).await;
+    let browser = Browser::start().await;
+    browser.open_show(&app, show, &app.token).await;
+    browser.wait_live().await;
+    let mut expected = Vec::new();
+    for (who, text, label) in [
+        ("ann", "sold 5", Some("claimed #5")),
+        ("bob", "sold 5", Some("waitlist 1")),
+        ("cem", "Sold #5!", Some("waitlist 2")),
+        ("ann", "sold 5", Some("already holds #5")),
+        ("dan", "sold 0", Some("no such item #0")),
+        ("eve", "what size is it?", None),
+    ] {
+        let id = app.comment(show, who, text).await["comments"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        expected.push((id, label));
+    }
+    let patch = json!({"status": "ended"});
+    app.send_json(
+        reqwest::Method::PATCH,
+        &format!("/api/shows/{show}"),
+        &patch,
+    )
+    .await;
+    let late = app.comment(show, "fay", "sold 5").await["comments"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    expected.push((late.clone(), Some("show not live")));
+    browser
+        .wait_for(
+            "the comment after the end",
+            Duration::from_secs(5),
+            &format!(
+                "document.querySelector('#feed > li[data-id={}]')",
+                js_str(&late)
+            ),
+        )
+        .await;
+    for (id, label) in &expected {
+        assert_eq!(
+            claim_result_label(&browser, id).await.as_deref(),
+            *label,
+            "comment {id}"
+        );
+    }
+    // A refusal is marked as one, so it cannot pass for a claim.
+    let refused = browser
+        .js("return [...document.querySelectorAll('#feed .c-result[data-outcome=refused]')].length;")
+        .await;
+    assert_eq!(refused, json!(3));
+    browser
+        .screenshot("console-claim-results.png", 1280, 900)
+        .await;
+    browser.quit().await;
+}
+
+#[tokio::test]
+async fn waitlisted_buyers_show_their_place_in_line_now_beside_the_original_position() {
+    let app = spawn_app().await;
+    let show = app.create_show("live").await;
+    app.put_item(show, 7, 1).await;
+    let mut claims = Vec::new();
+    for who in ["ann", "bob", "cem", "dan"] {
+        let r = app.comment(show, who, "sold 7").await;
+        claims.push(r["claims"][0]["id"].as_str().unwrap().to_owned());
+    }
+    let browser = Browser::start().await;
+    browser.open_show(&app, show, &app.token).await;
+    browser.wait_live().await;
+    // (original waitlist label, place in line) of each waitlisted claim on the board.
+    let places = |ids: Vec<String>| {
+        let list = ids
+            .iter()
+            .map(|id| js_str(id))
+            .collect::<Vec<_>>()
+            .join(",");
+        format!(
+            "JSON.stringify([{list}].map(id => {{ const li = document.querySelector(`#board li[data-claim=\"${{id}}\"]`); \
+             return li ? [li.dataset.status, li.querySelector('.tag').textContent, li.querySelector('.place')?.textContent ?? null] : null; }}))"
+        )
+    };
+    let expect = |rows: Value| rows.to_string();
+    browser
+        .wait_for(
+            "bob, cem, dan in line 1, 2, 3",
+            Duration::from_secs(5),
+            &format!(
+                "{} === {}",
+                places(claims.clone()),
+                js_str(&expect(json!([
+                    ["claimed", "claimed", null],
+                    ["waitlisted", "waitlist 1", "place 1 in line"],
+                    ["waitlisted", "waitlist 2", "place 2 in line"],
+                    ["waitlisted", "waitlist 3", "place 3 in line"],
+                ])))
+            ),
+        )
+        .await;
+    browser
+        .screenshot("console-waitlist-places.png", 1280, 900)
+        .await;
+    // Bob leaves the line: everyone behind him moves up, live, originals unchanged.
+    app.patch_claim(&claims[1], "released").await;
+    browser
+        .wait_for(
+            "cem next, dan second",
+            Duration::from_secs(5),
+            &format!(
+                "{} === {}",
+                places(vec![claims[2].clone(), claims[3].clone()]),
+                js_str(&expect(json!([
+                    ["waitlisted", "waitlist 2", "place 1 in line"],
+                    ["waitlisted", "waitlist 3", "place 2 in line"],
+                ])))
+            ),
+        )
+        .await;
+    // Ann's unit goes to cem (promoted); dan is next.
+    app.patch_claim(&claims[0], "released").await;
+    browser
+        .wait_for(
+            "cem promoted, dan next",
+            Duration::from_secs(5),
+            &format!(
+                "{} === {}",
+                places(vec![claims[2].clone(), claims[3].clone()]),
+                js_str(&expect(json!([
+                    ["claimed", "claimed", null],
+                    ["waitlisted", "waitlist 3", "place 1 in line"],
+                ])))
+            ),
+        )
+        .await;
+    browser.quit().await;
+}
+
+/// Ids of every comment the feed pane shows, live list then paged-in history, top to bottom.
+async fn all_shown_comment_ids(browser: &Browser) -> Vec<String> {
+    let v = browser
+        .js("return [...document.querySelectorAll('#feed > li, #older > li')].map(li => li.dataset.id);")
+        .await;
+    serde_json::from_value(v).unwrap()
+}
+
+#[tokio::test]
+async fn load_older_pages_back_through_a_thousand_comments_each_once_while_a_hundred_arrive() {
+    let app = spawn_app().await;
+    let show = app.create_show("live").await;
+    let comments: Vec<Value> = (0..1000)
+        .map(|i| {
+            json!({
+                "external_id": format!("old-{i}"),
+                "author_id": format!("buyer-{}", i % 37),
+                "author_name": format!("Buyer {}", i % 37),
+                "text": format!("old comment {i}"),
+            })
+        })
+        .collect();
+    let r = app
+        .post(&format!("/api/shows/{show}/comments"), &json!(comments))
+        .await;
+    assert!(r.status().is_success(), "bulk: {}", r.status());
+    let browser = Browser::start().await;
+    browser.open_show(&app, show, &app.token).await;
+    browser.wait_live().await;
+    browser
+        .wait_for(
+            "the Load older control",
+            Duration::from_secs(5),
+            "!document.getElementById('load-older').hidden",
+        )
+        .await;
+    let live = async {
+        for i in 0..100 {
+            app.comment(
+                show,
+                &format!("live-{}", i % 7),
+                &format!("live comment {i}"),
+            )
+            .await;
+            tokio::time::sleep(Duration::from_millis(15)).await;
+        }
+    };
+    let page_back = async {
+        let started = Instant::now();
+        let mut pages = 0;
+        loop {
+            let state = browser
+                .js("const b = document.getElementById('load-older'); \
+                     if (b.hidden) return 'done'; if (b.disabled) return 'busy'; b.click(); return 'clicked';")
+                .await;
+            match state.as_str() {
+                Some("done") => break,
+                Some("clicked") => pages += 1,
+                _ => {}
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "still paging after {pages} pages"
+            );
+            tokio::time::sleep(Duration::from_millis(40)).await;
+        }
+        pages
+    };
+    let ((), pages) = tokio::join!(live, page_back);
+    assert!(pages >= 8, "{pages} pages for 1,000 comments");
+    browser
+        .wait_for(
+            "all 1,100 comments counted",
+            Duration::from_secs(10),
+            "document.getElementById('count-comments').textContent.replace(/\\D/g, '') === '1100'",
+        )
+        .await;
+    // Every comment of the database exactly once, in the server's order (newest first).
+    let sql = app.sql().await;
+    let db: Vec<String> = sql
+        .query(
+            "select id::text from comments where show_id = $1 order by created_at desc, id desc",
+            &[&show],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<_, String>(0))
+        .collect();
+    assert_eq!(db.len(), 1100);
+    let started = Instant::now();
+    loop {
+        let shown = all_shown_comment_ids(&browser).await;
+        let mut unique = shown.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), shown.len(), "a comment is shown twice");
+        if shown == db {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the feed pane shows {} comments, the database holds {}; first difference at {:?}",
+            shown.len(),
+            db.len(),
+            shown.iter().zip(&db).position(|(a, b)| a != b)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let status = browser
+        .js("return document.getElementById('older-status').textContent;")
+        .await;
+    assert!(
+        status.as_str().unwrap().starts_with("Start of the show"),
+        "{status}"
+    );
+    // Live arrivals still go to the top.
+    app.comment(show, "ann", "newest after the history").await;
+    browser
+        .wait_for(
+            "the next comment on top",
+            Duration::from_secs(2),
+            "document.querySelector('#feed > li .c-text').textContent === 'newest after the history'",
+        )
+        .await;
+    browser
+        .js("document.getElementById('feed-scroll').scrollTop = 1e9; return 0;")
+        .await;
+    browser
+        .screenshot("console-history-start.png", 1280, 900)
+        .await;
+    browser.quit().await;
+}
+
+/// Ids of the rendered search results, top to bottom.
+async fn result_ids(browser: &Browser) -> Vec<String> {
+    let v = browser
+        .js("return [...document.querySelectorAll('#results > li')].map(li => li.dataset.id);")
+        .await;
+    serde_json::from_value(v).unwrap()
+}
+
+/// Waits until the search results are exactly `ids` (top to bottom).
+async fn wait_results(browser: &Browser, what: &str, ids: &[&String]) {
+    let list = ids
+        .iter()
+        .map(|id| js_str(id))
+        .collect::<Vec<_>>()
+        .join(",");
+    browser
+        .wait_for(
+            what,
+            Duration::from_secs(5),
+            &format!(
+                "!document.getElementById('results').hidden \
+                 && JSON.stringify([...document.querySelectorAll('#results > li')].map(li => li.dataset.id)) === JSON.stringify([{list}])"
+            ),
+        )
+        .await;
+}
+
+#[tokio::test]
+async fn search_and_filters_run_on_the_server_and_count_live_matches_instead_of_hiding_them() {
+    let app = spawn_app().await;
+    let show = app.create_show("live").await;
+    app.put_item(show, 3, 1).await;
+    let id = |v: Value| v["comments"][0]["id"].as_str().unwrap().to_owned();
+    let ann_jacket = id(app.comment(show, "ann", "Blue JACKET please").await);
+    let bob_claim = id(app.comment(show, "bob", "sold 3").await);
+    let cem_wait = id(app.comment(show, "cem", "sold 3").await);
+    let bob_again = id(app.comment(show, "bob", "sold 3").await);
+    let dan_jacket = id(app.comment(show, "dan", "is the jacket lined?").await);
+    let ann_wool = id(app.comment(show, "ann", "100% wool_mix?").await);
+    // Newer chatter pushes those out of the snapshot: only the server can find them.
+    let filler: Vec<Value> = (0..250)
+        .map(|i| {
+            json!({"external_id": format!("filler-{i}"), "author_id": "zed", "author_name": "Zed", "text": format!("filler {i}")})
+        })
+        .collect();
+    let r = app.post_comments(show, &json!(filler)).await;
+    assert!(r.status().is_success());
+
+    let browser = Browser::start().await;
+    browser.open_show(&app, show, &app.token).await;
+    browser.wait_live().await;
+    assert!(
+        !browser.comment_ids().await.contains(&ann_jacket),
+        "the test needs the jacket comments outside the live list"
+    );
+    // `/` focuses the search box.
+    browser
+        .client
+        .find(Locator::Id("feed-scroll"))
+        .await
+        .unwrap()
+        .send_keys("/")
+        .await
+        .unwrap();
+    assert_eq!(
+        browser.js("return document.activeElement.id;").await,
+        json!("filter-q")
+    );
+    let q = browser.client.find(Locator::Id("filter-q")).await.unwrap();
+    q.send_keys("jacket").await.unwrap();
+    wait_results(
+        &browser,
+        "the two jacket comments",
+        &[&dan_jacket, &ann_jacket],
+    )
+    .await;
+    assert_eq!(
+        browser
+            .js("return document.getElementById('feed').hidden;")
+            .await,
+        json!(true)
+    );
+
+    // Live arrivals: a match is counted, not slipped in; a non-match changes nothing.
+    let eve = id(app.comment(show, "eve", "another JACKET question").await);
+    browser
+        .wait_for(
+            "1 new matching",
+            Duration::from_secs(5),
+            "document.getElementById('filter-new').textContent.startsWith('1 new matching') \
+             && !document.getElementById('filter-new').hidden",
+        )
+        .await;
+    let hello = id(app.comment(show, "fay", "hello").await);
+    browser
+        .wait_for(
+            "the live list to get hello",
+            Duration::from_secs(5),
+            &format!(
+                "document.querySelector('#feed > li')?.dataset.id === {}",
+                js_str(&hello)
+            ),
+        )
+        .await;
+    assert_eq!(
+        result_ids(&browser).await,
+        vec![dan_jacket.clone(), ann_jacket.clone()]
+    );
+    assert!(browser
+        .js("return document.getElementById('filter-new').textContent;")
+        .await
+        .as_str()
+        .unwrap()
+        .starts_with("1 new matching"));
+    browser
+        .screenshot("console-search-new-matching.png", 1280, 900)
+        .await;
+    browser
+        .client
+        .find(Locator::Id("filter-new"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_results(
+        &browser,
+        "three jacket comments",
+        &[&eve, &dan_jacket, &ann_jacket],
+    )
+    .await;
+
+    // Clearing returns to the live feed, newest on top.
+    browser
+        .client
+        .find(Locator::Id("filter-clear"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait_for(
+            "the live feed back",
+            Duration::from_secs(5),
+            &format!(
+                "!document.getElementById('feed').hidden && document.getElementById('results').hidden \
+                 && document.querySelector('#feed > li')?.dataset.id === {}",
+                js_str(&hello)
+            ),
+        )
+        .await;
+
+    // By buyer; then claims only; then the sold comments that claimed nothing.
+    let buyer = browser
+        .client
+        .find(Locator::Id("filter-buyer"))
+        .await
+        .unwrap();
+    buyer.send_keys("bob").await.unwrap();
+    wait_results(&browser, "bob's comments", &[&bob_again, &bob_claim]).await;
+    browser
+        .client
+        .find(Locator::Id("filter-claims"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_results(&browser, "bob's claim", &[&bob_claim]).await;
+    browser
+        .client
+        .find(Locator::Id("filter-clear"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .client
+        .find(Locator::Id("filter-claims"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_results(&browser, "every claim", &[&cem_wait, &bob_claim]).await;
+    browser
+        .client
+        .find(Locator::Id("filter-unclaimed"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_results(
+        &browser,
+        "the sold comment that claimed nothing",
+        &[&bob_again],
+    )
+    .await;
+    assert_eq!(
+        browser
+            .js("return document.getElementById('filter-claims').checked;")
+            .await,
+        json!(false),
+        "the toggles are one choice"
+    );
+    browser
+        .screenshot("console-search-unclaimed-sold.png", 1280, 900)
+        .await;
+    browser
+        .client
+        .find(Locator::Id("filter-clear"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // `%` is literal.
+    browser
+        .client
+        .find(Locator::Id("filter-q"))
+        .await
+        .unwrap()
+        .send_keys("0% wool_")
+        .await
+        .unwrap();
+    wait_results(&browser, "the literal match", &[&ann_wool]).await;
+    browser.quit().await;
+}
+
+#[tokio::test]
+async fn the_buyers_pane_totals_carts_marks_one_paid_after_a_confirmation_and_exports_csv() {
+    let app = spawn_app().await;
+    let show = app.create_show("live").await;
+    for (n, price, quantity) in [(1, 4500, 1), (2, 1899, 2)] {
+        let body =
+            json!({"title": format!("Item {n}"), "price_cents": price, "quantity": quantity});
+        app.send_json(
+            reqwest::Method::PUT,
+            &format!("/api/shows/{show}/items/{n}"),
+            &body,
+        )
+        .await;
+    }
+    let mut claims = Vec::new();
+    for (who, text) in [
+        ("ann", "sold 1"),
+        ("ann", "sold 2"),
+        ("bob", "sold 1"),
+        ("cem", "sold 1"),
+        ("bob", "sold 2"),
+    ] {
+        let r = app.comment(show, who, text).await;
+        claims.push(r["claims"][0]["id"].as_str().unwrap().to_owned());
+    }
+    let browser = Browser::start().await;
+    browser.open_show(&app, show, &app.token).await;
+    browser.wait_live().await;
+    let cart = |buyer: &str, rest: &str| {
+        format!(
+            "document.querySelector('#buyers li.cart[data-buyer={}] {rest}')",
+            js_str(buyer)
+        )
+    };
+    browser
+        .wait_for(
+            "ann's total due",
+            Duration::from_secs(5),
+            &format!("{}?.textContent === 'Due 63.99'", cart("ann", ".cart-due")),
+        )
+        .await;
+    browser
+        .wait_for(
+            "cem second in line",
+            Duration::from_secs(5),
+            &format!(
+                "{}?.textContent === 'place 2 in line'",
+                cart("cem", ".cart-wait .place")
+            ),
+        )
+        .await;
+    // Bob leaves item 1's line: cem is next, live.
+    app.patch_claim(&claims[2], "released").await;
+    browser
+        .wait_for(
+            "cem next in line",
+            Duration::from_secs(5),
+            &format!(
+                "{}?.textContent === 'place 1 in line'",
+                cart("cem", ".cart-wait .place")
+            ),
+        )
+        .await;
+    browser.screenshot("console-buyers.png", 1280, 1400).await;
+
+    // Mark cart paid asks first; Escape says no.
+    let pay = format!("button[data-action=pay][data-buyer={}]", js_str("ann"));
+    browser
+        .client
+        .find(Locator::Css(&pay))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait_for(
+            "the confirmation dialog",
+            Duration::from_secs(2),
+            "document.getElementById('confirm').open && document.activeElement.id === 'confirm-ok'",
+        )
+        .await;
+    browser
+        .screenshot("console-buyers-confirm.png", 1280, 900)
+        .await;
+    browser
+        .client
+        .find(Locator::Id("confirm-ok"))
+        .await
+        .unwrap()
+        .send_keys("\u{E00C}")
+        .await
+        .unwrap();
+    browser
+        .wait_for(
+            "the dialog closed",
+            Duration::from_secs(2),
+            "!document.getElementById('confirm').open",
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let statuses = |rows: Vec<Value>| {
+        rows.iter()
+            .filter(|c| c["buyer_id"] == "ann")
+            .map(|c| c["status"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        statuses(app.claims(show).await),
+        vec!["claimed", "claimed"],
+        "cancelled"
+    );
+    // Again, confirmed with the keyboard alone.
+    browser
+        .client
+        .find(Locator::Css(&pay))
+        .await
+        .unwrap()
+        .send_keys("\u{E007}")
+        .await
+        .unwrap();
+    browser
+        .wait_for(
+            "the confirmation dialog",
+            Duration::from_secs(2),
+            "document.getElementById('confirm').open && document.activeElement.id === 'confirm-ok'",
+        )
+        .await;
+    browser
+        .client
+        .find(Locator::Id("confirm-ok"))
+        .await
+        .unwrap()
+        .send_keys("\u{E007}")
+        .await
+        .unwrap();
+    browser
+        .wait_for(
+            "ann paid on the board and in her cart",
+            Duration::from_secs(5),
+            &format!(
+                "document.querySelector('#board [data-claim={}]')?.dataset.status === 'paid' \
+                 && {}?.textContent === 'Due 0.00' && !{}",
+                js_str(&claims[0]),
+                cart("ann", ".cart-due"),
+                cart("ann", "button[data-action=pay]"),
+            ),
+        )
+        .await;
+    assert_eq!(statuses(app.claims(show).await), vec!["paid", "paid"]);
+
+    // carts.csv: fetched with the header, handed over as a Blob URL.
+    browser
+        .js("window.__csv = null; window.__csvUrl = null; const real = URL.createObjectURL.bind(URL); \
+             URL.createObjectURL = (b) => { b.text().then(t => { window.__csv = t; }); const u = real(b); window.__csvUrl = u; return u; }; \
+             return 0;")
+        .await;
+    browser
+        .client
+        .find(Locator::Id("carts-csv"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait_for(
+            "the CSV blob",
+            Duration::from_secs(5),
+            "window.__csv !== null",
+        )
+        .await;
+    let got = browser
+        .js("return [window.__csv, window.__csvUrl, performance.getEntriesByType('resource').map(e => e.name)];")
+        .await;
+    let expected = app
+        .get(&format!("/api/shows/{show}/carts.csv"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(got[0].as_str().unwrap(), expected);
+    assert!(got[1].as_str().unwrap().starts_with("blob:"), "{got}");
+    for url in got[2].as_array().unwrap() {
+        assert!(
+            !url.as_str().unwrap().contains(&app.token),
+            "a token in an address: {url}"
+        );
+    }
+    browser.quit().await;
+}

@@ -16,6 +16,13 @@ export const app = {
   showId: null,
   /** Rendered comment elements by comment id. */
   commentEls: new Map(),
+  /** The comment history paged in under the live feed (views/comments.js): `started` once
+   * the first page was asked for (from then on comments leaving the live list move down
+   * into it), `loading` while a page is on its way, `done` at the show's first comment;
+   * replaced (a new object) on every snapshot, so a late page for an old one is dropped. */
+  history: { started: false, loading: false, done: false, epoch: 0 },
+  /** The open search (views/search.js): `{filter, rows, fresh, done, loading, last}`, null: live feed. */
+  search: null,
   /** Claims-board groups by item number. */
   groupEls: new Map(),
   /** Items-table rows by item number. */

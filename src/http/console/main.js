@@ -12,8 +12,11 @@ import { byId } from "./dom.js";
 import { warn } from "./feed.js";
 import { hideAlert, showLogin, showView } from "./frame.js";
 import { route } from "./router.js";
+import { wireBuyers } from "./views/buyers.js";
 import { onBoardClick } from "./views/claims.js";
+import { loadOlder } from "./views/comments.js";
 import { fillItemForm, onItemsClick, saveItem } from "./views/items.js";
+import { wireSearch } from "./views/search.js";
 import { closeShow, setShowStatus } from "./views/show.js";
 import { closeShowList, createShow, openShowList } from "./views/shows.js";
 import { setConnection } from "./views/status.js";
@@ -40,11 +43,14 @@ function wire() {
   byId("shows-refresh").addEventListener("click", openShowList);
   byId("create-show").addEventListener("submit", createShow);
   byId("board").addEventListener("click", onBoardClick);
+  byId("load-older").addEventListener("click", loadOlder);
   byId("item-form").addEventListener("submit", saveItem);
   byId("item-number").addEventListener("change", (e) => fillItemForm(Number(e.target.value)));
   byId("items").addEventListener("click", onItemsClick);
   byId("go-live").addEventListener("click", setShowStatus("live"));
   byId("end-show").addEventListener("click", setShowStatus("ended"));
+  wireSearch();
+  wireBuyers();
   window.addEventListener("hashchange", route);
   // A CSP violation means the page itself broke its own rules: say so where a developer looks.
   document.addEventListener("securitypolicyviolation", (e) => {

@@ -28,7 +28,9 @@ export function groupEl(number) {
   );
   const list = h("ol", { class: "claims" });
   for (const c of holders) list.append(claimEl(c));
-  for (const c of waitlist) list.append(claimEl(c));
+  // Place in line now (1 = next): the waitlisted claims of this item with a lower
+  // position, plus one; the original position stays beside it.
+  waitlist.forEach((c, i) => list.append(claimEl(c, i + 1)));
   section.append(list);
   if (released.length) {
     section.append(
@@ -39,7 +41,7 @@ export function groupEl(number) {
   return section;
 }
 
-function claimEl(c) {
+function claimEl(c, placeInLine) {
   const name = c.buyer_name || c.buyer_id;
   const status =
     c.status === "waitlisted" ? `waitlist ${c.waitlist_position}` : c.status === "paid" ? "paid" : "claimed";
@@ -57,6 +59,7 @@ function claimEl(c) {
     { class: `claim st-${c.status}`, dataset: { claim: c.id, status: c.status } },
     h("span", { class: "buyer" }, name),
     h("span", { class: `tag tag-${c.status}` }, status),
+    placeInLine ? h("span", { class: "place", dataset: { place: placeInLine } }, `place ${placeInLine} in line`) : null,
     timeEl(c.created_at),
     actions.length ? h("span", { class: "claim-actions" }, ...actions) : null,
   );

@@ -8,9 +8,11 @@ import { byId } from "../dom.js";
 import { indicatorStatus, openFeed } from "../feed.js";
 import { showView } from "../frame.js";
 import { counterTexts } from "../state.js";
+import { refreshBuyers, resetBuyers, scheduleBuyersRefresh } from "./buyers.js";
 import { announceClaim, groupEl, renderItemGroup } from "./claims.js";
-import { commentEl, markClaimComment, RENDER_CAP, renderCommentChange } from "./comments.js";
+import { commentEl, markClaimComment, RENDER_CAP, renderCommentChange, renderOlderControl, resetHistory } from "./comments.js";
 import { itemRow, renderItemRow } from "./items.js";
+import { noteLiveComment, resetSearch } from "./search.js";
 import { setConnection } from "./status.js";
 
 /** Opens one show's console and starts its feed. */
@@ -45,6 +47,9 @@ function resetShowDom() {
   byId("go-live").hidden = true;
   byId("end-show").hidden = true;
   byId("feed").replaceChildren();
+  resetHistory();
+  resetSearch();
+  resetBuyers();
   byId("board").replaceChildren();
   byId("items").replaceChildren();
   app.commentEls.clear();
@@ -58,6 +63,8 @@ function renderAll() {
   const s = app.state;
   renderShowHead();
   const feed = byId("feed");
+  // The history under the feed continued the old list; this snapshot may start elsewhere.
+  resetHistory();
   app.commentEls.clear();
   feed.replaceChildren(...s.comments.slice(0, RENDER_CAP).map(commentEl));
   app.groupEls.clear();
@@ -66,6 +73,7 @@ function renderAll() {
   byId("items").replaceChildren(...[...s.items.values()].sort((a, b) => a.item_number - b.item_number).map(itemRow));
   renderCounters();
   renderEmptyHints();
+  refreshBuyers();
 }
 
 /** One applied change: only what it touches is redone. */
@@ -73,6 +81,7 @@ function renderChange(effect) {
   switch (effect.entity) {
     case "comment":
       renderCommentChange(effect);
+      noteLiveComment(effect);
       break;
     case "claim":
       renderItemGroup(effect.row.item_number);
@@ -80,10 +89,12 @@ function renderChange(effect) {
       markClaimComment(effect.row);
       renderItemRow(effect.row.item_number);
       announceClaim(effect);
+      scheduleBuyersRefresh();
       break;
     case "item":
       renderItemRow(effect.row.item_number);
       if (app.groupEls.has(effect.row.item_number)) renderItemGroup(effect.row.item_number);
+      scheduleBuyersRefresh();
       break;
     case "show":
       renderShowHead();
@@ -124,7 +135,8 @@ function renderEmptyHints() {
   byId("items-empty").hidden = s.items.size > 0;
   const cap = byId("feed-cap");
   cap.hidden = s.comments.length <= RENDER_CAP;
-  cap.textContent = `Showing the newest ${RENDER_CAP} comments.`;
+  cap.textContent = `Showing the newest ${RENDER_CAP} comments live; Load older pages back through the rest.`;
+  renderOlderControl();
 }
 
 /** A click handler setting the open show's status (`live` or `ended`); done once the feed shows it. */
