@@ -1,5 +1,6 @@
 //! Claim status changes (a release promotes the waitlist) and the claims board.
 
+use crate::db::claims::LockedClaim;
 use crate::db::{self, Db};
 use crate::domain::claim::{check_transition, check_undo};
 use crate::domain::{Claim, ClaimId, ClaimStatus, ShowId, StatusChange};
@@ -35,14 +36,10 @@ pub async fn set_status(
 ) -> Result<ClaimChanged> {
     let to = change.to();
     retry_aborted(|| async move {
-        // The show first, then the claim: the order every writer of the show keeps.
         let show = show_of(db, claim).await?;
         let mut client = db.client().await?;
         let tx = db::begin_as(&mut client, actor).await?;
-        super::shows::lock(&tx, show).await?;
-        let locked = db::claims::lock(&tx, claim)
-            .await?
-            .ok_or(ServiceError::NotFound("claim"))?;
+        let locked = lock_claim(&tx, show, claim).await?;
         check_transition(locked.status, to)
             .map_err(|refused| ServiceError::Conflict(refused.to_string()))?;
         let claim = db::claims::set_status(&tx, claim, to).await?;
@@ -76,10 +73,7 @@ pub async fn undo_release(
         let show = show_of(db, claim).await?;
         let mut client = db.client().await?;
         let tx = db::begin_as(&mut client, actor).await?;
-        super::shows::lock(&tx, show).await?;
-        let locked = db::claims::lock(&tx, claim)
-            .await?
-            .ok_or(ServiceError::NotFound("claim"))?;
+        let locked = lock_claim(&tx, show, claim).await?;
         let states = db::claims::item_states(&tx, show, &[locked.item_number]).await?;
         let item = states.get(&locked.item_number).cloned().unwrap_or_default();
         check_undo(
@@ -100,6 +94,19 @@ pub async fn undo_release(
         })
     })
     .await
+}
+
+/// Locks the claim's show, then the claim (the order every writer of the show keeps), and
+/// reads what a change of the claim checks; NotFound for an unknown claim.
+async fn lock_claim(
+    tx: &deadpool_postgres::Transaction<'_>,
+    show: ShowId,
+    claim: ClaimId,
+) -> Result<LockedClaim, Failed> {
+    super::shows::lock(tx, show).await?;
+    Ok(db::claims::lock(tx, claim)
+        .await?
+        .ok_or(ServiceError::NotFound("claim"))?)
 }
 
 /// Every claim of the show, oldest first; NotFound for an unknown show.

@@ -474,14 +474,7 @@ async fn releasing_a_claim_promotes_the_waitlisted_buyer_on_every_open_page() {
         ("item-price", "12.5"),
         ("item-quantity", "2"),
     ] {
-        browser
-            .client
-            .find(Locator::Id(field))
-            .await
-            .unwrap()
-            .send_keys(value)
-            .await
-            .unwrap();
+        browser.type_into(field, value).await;
     }
     browser
         .client
@@ -1265,20 +1258,12 @@ async fn search_and_filters_run_on_the_server_and_count_live_matches_instead_of_
         "the test needs the jacket comments outside the live list"
     );
     // `/` focuses the search box.
-    browser
-        .client
-        .find(Locator::Id("feed-scroll"))
-        .await
-        .unwrap()
-        .send_keys("/")
-        .await
-        .unwrap();
+    browser.type_into("feed-scroll", "/").await;
     assert_eq!(
         browser.js("return document.activeElement.id;").await,
         json!("filter-q")
     );
-    let q = browser.client.find(Locator::Id("filter-q")).await.unwrap();
-    q.send_keys("jacket").await.unwrap();
+    browser.type_into("filter-q", "jacket").await;
     wait_results(
         &browser,
         "the two jacket comments",
@@ -1326,14 +1311,7 @@ async fn search_and_filters_run_on_the_server_and_count_live_matches_instead_of_
     browser
         .screenshot("console-search-new-matching.png", 1280, 900)
         .await;
-    browser
-        .client
-        .find(Locator::Id("filter-new"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click_id("filter-new").await;
     wait_results(
         &browser,
         "three jacket comments",
@@ -1342,14 +1320,7 @@ async fn search_and_filters_run_on_the_server_and_count_live_matches_instead_of_
     .await;
 
     // Clearing returns to the live feed, newest on top.
-    browser
-        .client
-        .find(Locator::Id("filter-clear"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click_id("filter-clear").await;
     browser
         .wait_for(
             "the live feed back",
@@ -1363,47 +1334,14 @@ async fn search_and_filters_run_on_the_server_and_count_live_matches_instead_of_
         .await;
 
     // By buyer; then claims only; then the sold comments that claimed nothing.
-    let buyer = browser
-        .client
-        .find(Locator::Id("filter-buyer"))
-        .await
-        .unwrap();
-    buyer.send_keys("bob").await.unwrap();
+    browser.type_into("filter-buyer", "bob").await;
     wait_results(&browser, "bob's comments", &[&bob_again, &bob_claim]).await;
-    browser
-        .client
-        .find(Locator::Id("filter-claims"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click_id("filter-claims").await;
     wait_results(&browser, "bob's claim", &[&bob_claim]).await;
-    browser
-        .client
-        .find(Locator::Id("filter-clear"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    browser
-        .client
-        .find(Locator::Id("filter-claims"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click_id("filter-clear").await;
+    browser.click_id("filter-claims").await;
     wait_results(&browser, "every claim", &[&cem_wait, &bob_claim]).await;
-    browser
-        .client
-        .find(Locator::Id("filter-unclaimed"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click_id("filter-unclaimed").await;
     wait_results(
         &browser,
         "the sold comment that claimed nothing",
@@ -1420,23 +1358,9 @@ async fn search_and_filters_run_on_the_server_and_count_live_matches_instead_of_
     browser
         .screenshot("console-search-unclaimed-sold.png", 1280, 900)
         .await;
-    browser
-        .client
-        .find(Locator::Id("filter-clear"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click_id("filter-clear").await;
     // `%` is literal.
-    browser
-        .client
-        .find(Locator::Id("filter-q"))
-        .await
-        .unwrap()
-        .send_keys("0% wool_")
-        .await
-        .unwrap();
+    browser.type_into("filter-q", "0% wool_").await;
     wait_results(&browser, "the literal match", &[&ann_wool]).await;
     browser.quit().await;
 }
@@ -1526,14 +1450,7 @@ async fn the_buyers_pane_totals_carts_marks_one_paid_after_a_confirmation_and_ex
     browser
         .screenshot("console-buyers-confirm.png", 1280, 900)
         .await;
-    browser
-        .client
-        .find(Locator::Id("confirm-ok"))
-        .await
-        .unwrap()
-        .send_keys("\u{E00C}")
-        .await
-        .unwrap();
+    browser.type_into("confirm-ok", "\u{E00C}").await;
     browser
         .wait_for(
             "the dialog closed",
@@ -1569,14 +1486,7 @@ async fn the_buyers_pane_totals_carts_marks_one_paid_after_a_confirmation_and_ex
             "document.getElementById('confirm').open && document.activeElement.id === 'confirm-ok'",
         )
         .await;
-    browser
-        .client
-        .find(Locator::Id("confirm-ok"))
-        .await
-        .unwrap()
-        .send_keys("\u{E007}")
-        .await
-        .unwrap();
+    browser.type_into("confirm-ok", "\u{E007}").await;
     browser
         .wait_for(
             "ann paid on the board and in her cart",
@@ -1598,14 +1508,7 @@ async fn the_buyers_pane_totals_carts_marks_one_paid_after_a_confirmation_and_ex
              URL.createObjectURL = (b) => { b.text().then(t => { window.__csv = t; }); const u = real(b); window.__csvUrl = u; return u; }; \
              return 0;")
         .await;
-    browser
-        .client
-        .find(Locator::Id("carts-csv"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click_id("carts-csv").await;
     browser
         .wait_for(
             "the CSV blob",

@@ -122,6 +122,28 @@ impl Browser {
             .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
     }
 
+    /// Clicks the element with this id (panics when there is none).
+    pub async fn click_id(&self, id: &str) {
+        self.client
+            .find(fantoccini::Locator::Id(id))
+            .await
+            .unwrap_or_else(|e| panic!("no #{id}: {e}"))
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("clicking #{id}: {e}"));
+    }
+
+    /// Types `text` into the element with this id.
+    pub async fn type_into(&self, id: &str, text: &str) {
+        self.client
+            .find(fantoccini::Locator::Id(id))
+            .await
+            .unwrap_or_else(|e| panic!("no #{id}: {e}"))
+            .send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("typing into #{id}: {e}"));
+    }
+
     /// Polls `script` (an expression) until it is true; panics with `what` after `limit`.
     pub async fn wait_for(&self, what: &str, limit: Duration, script: &str) {
         let started = Instant::now();
