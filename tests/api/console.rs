@@ -406,18 +406,51 @@ async fn releasing_a_claim_promotes_the_waitlisted_buyer_on_every_open_page() {
     expected.sort();
     assert_eq!(browser.claims().await, expected);
 
-    // Release from the second page...
+    // Release from the second page: it asks first; cancelled, nothing changes...
+    let release = format!("button[data-action=released][data-claim={}]", js_str(&ann));
+    let click_release = || async {
+        browser
+            .client
+            .find(Locator::Css(&release))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    };
+    click_release().await;
     browser
-        .client
-        .find(Locator::Css(&format!(
-            "button[data-action=released][data-claim={}]",
-            js_str(&ann)
-        )))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+        .answer_dialog("Release ann's claim on item 7?", false)
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        browser.claims().await,
+        expected,
+        "a cancelled release changes nothing"
+    );
+    // ...confirmed, it releases and Bob is promoted.
+    click_release().await;
+    browser
+        .answer_dialog("The next buyer in line gets the unit", true)
+        .await;
+    // The page offers Undo, but Bob was promoted into the unit: the server refuses to take
+    // it back, and the page says why.
+    browser
+        .wait_for(
+            "the Undo bar",
+            Duration::from_secs(5),
+            "!document.getElementById('undo').hidden",
+        )
+        .await;
+    browser.click_id("undo-button").await;
+    browser
+        .wait_for(
+            "the refused undo named",
+            Duration::from_secs(5),
+            "!document.getElementById('alert').hidden \
+             && /taken/.test(document.getElementById('alert-text').textContent)",
+        )
+        .await;
     let promoted = format!(
         "document.querySelector('#board [data-claim={}]')?.dataset.status === 'claimed' \
          && document.querySelector('#board [data-claim={}]')?.dataset.status === 'released'",
@@ -444,6 +477,9 @@ async fn releasing_a_claim_promotes_the_waitlisted_buyer_on_every_open_page() {
         .await
         .unwrap();
     pay.send_keys("\u{E007}").await.unwrap();
+    browser
+        .answer_dialog("Mark bob's claim on item 7 paid?", true)
+        .await;
     for tab in [&one, &two] {
         browser.client.switch_to_window(tab.clone()).await.unwrap();
         browser
@@ -1534,4 +1570,86 @@ async fn the_buyers_pane_totals_carts_marks_one_paid_after_a_confirmation_and_ex
         );
     }
     browser.quit().await;
+}
+
+#[tokio::test]
+async fn a_confirmed_release_can_be_undone_while_its_unit_is_free_and_ending_a_show_asks_first() {
+    let app = spawn_app().await;
+    let show = app.create_show("live").await;
+    assert_eq!(app.put_item(show, 3, 1).await.status(), 201);
+    let ann = app.comment(show, "ann", "sold 3").await["claims"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let browser = Browser::start().await;
+    browser.open_show(&app, show, &app.token).await;
+    browser.wait_live().await;
+    browser
+        .client
+        .find(Locator::Css(&format!(
+            "button[data-action=released][data-claim={}]",
+            js_str(&ann)
+        )))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .answer_dialog("Release ann's claim on item 3?", true)
+        .await;
+    let status = |want: &'static str| {
+        format!(
+            "document.querySelector('#board [data-claim={}]')?.dataset.status === '{want}'",
+            js_str(&ann)
+        )
+    };
+    browser
+        .wait_for("ann released", Duration::from_secs(5), &status("released"))
+        .await;
+    browser
+        .screenshot("console-undo-release.png", 1280, 900)
+        .await;
+    // Nobody waits for item 3: Undo gives Ann her unit back, shown from the feed.
+    browser.click_id("undo-button").await;
+    browser
+        .wait_for(
+            "ann claimed again",
+            Duration::from_secs(5),
+            &status("claimed"),
+        )
+        .await;
+    let claims = app.claims(show).await;
+    assert_eq!(
+        claims.iter().find(|c| c["id"] == ann.as_str()).unwrap()["status"],
+        "claimed"
+    );
+
+    // End show asks first; cancelled, the show stays live; confirmed, it ends.
+    browser.click_id("end-show").await;
+    browser.answer_dialog("End the show?", false).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let live: Value = app
+        .get(&format!("/api/shows/{show}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(live["status"], "live", "a cancelled end changes nothing");
+    browser.click_id("end-show").await;
+    browser.answer_dialog("End the show?", true).await;
+    for _ in 0..50 {
+        let now: Value = app
+            .get(&format!("/api/shows/{show}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        if now["status"] == "ended" {
+            browser.quit().await;
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the confirmed end did not end the show");
 }

@@ -37,3 +37,19 @@ export function showWho() {
 export function showView(id) {
   for (const v of ["shows", "console"]) byId(v).hidden = v !== id;
 }
+
+/**
+ * Asks in the page's own modal dialog (keyboard: Tab between the buttons, Enter chooses,
+ * Escape cancels); resolves true when the operator confirms.
+ */
+export function confirmDialog(text, okLabel) {
+  const dialog = byId("confirm");
+  byId("confirm-text").textContent = text;
+  byId("confirm-ok").textContent = okLabel;
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
+    dialog.returnValue = "";
+    dialog.showModal();
+    byId("confirm-ok").focus();
+  });
+}

@@ -13,7 +13,7 @@ import { warn } from "./feed.js";
 import { hideAlert, showLogin, showView } from "./frame.js";
 import { route } from "./router.js";
 import { wireBuyers } from "./views/buyers.js";
-import { onBoardClick } from "./views/claims.js";
+import { hideUndo, onBoardClick, undoRelease } from "./views/claims.js";
 import { loadOlder } from "./views/comments.js";
 import { fillItemForm, onItemsClick, saveItem } from "./views/items.js";
 import { wireSearch } from "./views/search.js";
@@ -43,6 +43,8 @@ function wire() {
   byId("shows-refresh").addEventListener("click", openShowList);
   byId("create-show").addEventListener("submit", createShow);
   byId("board").addEventListener("click", onBoardClick);
+  byId("undo-button").addEventListener("click", undoRelease);
+  byId("undo-close").addEventListener("click", hideUndo);
   byId("load-older").addEventListener("click", loadOlder);
   byId("item-form").addEventListener("submit", saveItem);
   byId("item-number").addEventListener("change", (e) => fillItemForm(Number(e.target.value)));

@@ -144,6 +144,30 @@ impl Browser {
             .unwrap_or_else(|e| panic!("typing into #{id}: {e}"));
     }
 
+    /// Waits for the console's confirmation dialog to ask something containing `question`
+    /// (with its confirm button focused), then answers with a key: Enter confirms,
+    /// Escape cancels.
+    pub async fn answer_dialog(&self, question: &str, confirm: bool) {
+        self.wait_for(
+            &format!("the confirmation dialog asking {question:?}"),
+            Duration::from_secs(3),
+            &format!(
+                "document.getElementById('confirm').open && document.activeElement.id === 'confirm-ok' \
+                 && document.getElementById('confirm-text').textContent.includes({})",
+                js_str(question)
+            ),
+        )
+        .await;
+        let key = if confirm { "\u{E007}" } else { "\u{E00C}" };
+        self.type_into("confirm-ok", key).await;
+        self.wait_for(
+            "the dialog closed",
+            Duration::from_secs(2),
+            "!document.getElementById('confirm').open",
+        )
+        .await;
+    }
+
     /// Polls `script` (an expression) until it is true; panics with `what` after `limit`.
     pub async fn wait_for(&self, what: &str, limit: Duration, script: &str) {
         let started = Instant::now();

@@ -7,6 +7,7 @@ import { app } from "../app.js";
 import { api, ApiError, reportError, writeAndSee } from "../api.js";
 import { canOperate } from "../auth.js";
 import { byId, h, price } from "../dom.js";
+import { confirmDialog } from "../frame.js";
 
 /** Wait after a claim or item change before asking for the carts again. */
 const REFRESH_MS = 300;
@@ -138,22 +139,6 @@ async function onBuyersClick(e) {
   } finally {
     button.disabled = false;
   }
-}
-
-/**
- * Asks in the page's own modal dialog (keyboard: Tab between the buttons, Enter chooses,
- * Escape cancels); resolves true when the operator confirms.
- */
-export function confirmDialog(text, okLabel) {
-  const dialog = byId("confirm");
-  byId("confirm-text").textContent = text;
-  byId("confirm-ok").textContent = okLabel;
-  return new Promise((resolve) => {
-    dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
-    dialog.returnValue = "";
-    dialog.showModal();
-    byId("confirm-ok").focus();
-  });
 }
 
 /**

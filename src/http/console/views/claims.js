@@ -6,6 +6,7 @@ import { announce } from "../announce.js";
 import { reportError, writeAndSee } from "../api.js";
 import { canOperate } from "../auth.js";
 import { byId, h, timeEl } from "../dom.js";
+import { confirmDialog } from "../frame.js";
 
 /** One item's group on the board: holders, waitlist, released; indexed in `app.groupEls`. */
 export function groupEl(number) {
@@ -90,21 +91,66 @@ export function renderItemGroup(number) {
   board.insertBefore(fresh, after === undefined ? null : app.groupEls.get(after));
 }
 
-/** The board's click handler: Mark paid and Release buttons. */
+/** How long the Undo bar stays after a release: the server's UNDO_WINDOW_SECS default. */
+const UNDO_SHOWN_MS = 10_000;
+
+let undoTimer = null;
+
+/**
+ * The board's click handler: Mark paid and Release buttons, each after a confirmation in
+ * the page's dialog. A release then offers Undo for a few seconds; the server gives the
+ * unit back only while it is still free (never one a promotion gave the next buyer), and
+ * says why not.
+ */
 export async function onBoardClick(e) {
   const button = e.target.closest("button[data-action]");
   if (!button) return;
   const { action, claim } = button.dataset;
+  const row = app.state.claims.get(claim);
+  const who = row ? `${row.buyer_name || row.buyer_id}'s claim on item ${row.item_number}` : "this claim";
+  const question =
+    action === "paid"
+      ? `Mark ${who} paid? A paid claim cannot be released.`
+      : `Release ${who}? The next buyer in line gets the unit.`;
+  if (!(await confirmDialog(question, action === "paid" ? "Mark paid" : "Release"))) return;
   button.disabled = true;
   try {
     // Done once this page's feed shows the result (a promotion from the waitlist, too):
     // the board is redrawn from the feed, never from a guess.
     await writeAndSee("PATCH", `/api/claims/${encodeURIComponent(claim)}`, { status: action });
+    if (action === "released") offerUndo(claim, who);
   } catch (err) {
     reportError(action === "paid" ? "Marking paid" : "Releasing the claim", err);
   } finally {
     // Usually redrawn by now; still there when the write changed nothing.
     button.disabled = false;
+  }
+}
+
+/** Shows "Released …  Undo" for UNDO_SHOWN_MS. */
+function offerUndo(claim, who) {
+  const bar = byId("undo");
+  byId("undo-text").textContent = `Released ${who}.`;
+  bar.dataset.claim = claim;
+  bar.hidden = false;
+  clearTimeout(undoTimer);
+  undoTimer = setTimeout(hideUndo, UNDO_SHOWN_MS);
+}
+
+export function hideUndo() {
+  clearTimeout(undoTimer);
+  byId("undo").hidden = true;
+}
+
+/** The Undo button: asks the server to give the released unit back. */
+export async function undoRelease() {
+  const claim = byId("undo").dataset.claim;
+  hideUndo();
+  if (!claim) return;
+  try {
+    await writeAndSee("POST", `/api/claims/${encodeURIComponent(claim)}/undo-release`);
+  } catch (err) {
+    reportError("Undoing the release", err);
   }
 }
 

@@ -6,7 +6,7 @@ import { app } from "../app.js";
 import { reportError, writeAndSee } from "../api.js";
 import { byId } from "../dom.js";
 import { indicatorStatus, openFeed } from "../feed.js";
-import { showView } from "../frame.js";
+import { confirmDialog, showView } from "../frame.js";
 import { counterTexts } from "../state.js";
 import { refreshBuyers, resetBuyers, scheduleBuyersRefresh } from "./buyers.js";
 import { announceClaim, groupEl, renderItemGroup } from "./claims.js";
@@ -142,6 +142,8 @@ function renderEmptyHints() {
 /** A click handler setting the open show's status (`live` or `ended`); done once the feed shows it. */
 export function setShowStatus(status) {
   return async (e) => {
+    // Ending cannot be taken back (an ended show never goes live again): ask first.
+    if (status === "ended" && !(await confirmDialog("End the show? Comments after this claim nothing, and it cannot go live again.", "End show"))) return;
     e.target.disabled = true;
     try {
       await writeAndSee("PATCH", `/api/shows/${encodeURIComponent(app.showId)}`, { status });
