@@ -20,15 +20,18 @@
 //!    comments and 1,000 claims.
 //! 6. snapshot: `initial` latency of that show, one query per sample.
 //! 7. burst: 1,000 clients connecting to it at once (single-flight snapshot).
+//! 8. queries: the console's history page (100 older comments) and search on a show of
+//!    100,000 comments, one request at a time (`queries`).
 //!
 //! Modules: `server` (the database and the server process, API and SQL calls), `sse` (the
 //! raw-socket SSE subscribers, single-show and multiplexed), `poll` (the polling client),
 //! `writer` (the load), `hist` (latency histogram), `procfs` (CPU and memory from /proc),
-//! `report` (the Markdown).
+//! `queries` (the history and search requests), `report` (the Markdown).
 
 mod hist;
 mod poll;
 mod procfs;
+mod queries;
 mod report;
 mod server;
 mod sse;
@@ -88,7 +91,7 @@ struct Args {
     /// Shows each mux client follows (all clients follow the same ones) [20].
     #[arg(long)]
     mux_shows: Option<usize>,
-    /// Phases to run (comma separated) [scale,fanout,mux,polling,ingest,snapshot,burst].
+    /// Phases to run (comma separated) [scale,fanout,mux,polling,ingest,snapshot,burst,queries].
     #[arg(long, value_delimiter = ',')]
     phases: Option<Vec<String>>,
     /// The server binary (default: build and use target/release/showfeed).
@@ -167,7 +170,7 @@ impl Settings {
             burst_clients: 1000,
             phases: args.phases.clone().unwrap_or_else(|| {
                 [
-                    "scale", "fanout", "mux", "polling", "ingest", "snapshot", "burst",
+                    "scale", "fanout", "mux", "polling", "ingest", "snapshot", "burst", "queries",
                 ]
                 .map(String::from)
                 .to_vec()
@@ -1076,6 +1079,17 @@ async fn main() -> anyhow::Result<()> {
             if st.runs("burst") {
                 results["burst"] = burst_phase(&bench, &st, big).await.context("burst phase")?;
             }
+        }
+        if st.runs("queries") {
+            let show = bench.create_shows(1, "queries").await?[0];
+            eprintln!(
+                "queries: history pages and searches on a show of {} comments",
+                queries::COMMENTS
+            );
+            results["queries"] =
+                queries::run(&bench.server, &bench.probe, show, |c| json!(Latency::of(c)))
+                    .await
+                    .context("queries phase")?;
         }
         Ok(())
     }

@@ -88,6 +88,7 @@ pub fn markdown(r: &Value) -> String {
     scale_table(&mut out, r);
     cost_table(&mut out, r);
     other_table(&mut out, r);
+    queries_table(&mut out, r);
     targets_table(&mut out, r);
     out
 }
@@ -442,6 +443,61 @@ fn cost_table(out: &mut String, r: &Value) {
         );
     }
     let _ = writeln!(out);
+}
+
+fn queries_table(out: &mut String, r: &Value) {
+    let q = &r["queries"];
+    if q.is_null() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "#### Console queries on a show of {} comments (one at a time)\n",
+        q["comments"]
+    );
+    let _ = writeln!(
+        out,
+        "| request | samples | p50 ms | p99 ms | max ms | goal |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---|");
+    for (key, what, goal) in [
+        (
+            "history",
+            "a page of 100 older comments (`before=`)",
+            "p99 < 10 ms",
+        ),
+        (
+            "search",
+            "a text search (`q=`, first 100 matches)",
+            "p99 < 50 ms",
+        ),
+        (
+            "search_without_index",
+            "the same searches without the trigram index (baseline, same run)",
+            "",
+        ),
+    ] {
+        let l = &q[key];
+        let _ = writeln!(
+            out,
+            "| {what} | {} | {} | {} | {} | {goal} |",
+            l["samples"],
+            f(num(&l["p50_ms"]), 2),
+            f(num(&l["p99_ms"]), 2),
+            f(num(&l["max_ms"]), 2)
+        );
+    }
+    let ratio = |k: &str| {
+        num(&q["search"][k])
+            .zip(num(&q["search_without_index"][k]))
+            .map(|(a, b)| a / b)
+    };
+    let _ = writeln!(
+        out,
+        "\nSearch with the index / without it, same run: p50 {}x, p99 {}x.\n",
+        f(ratio("p50_ms"), 2),
+        f(ratio("p99_ms"), 2)
+    );
 }
 
 fn other_table(out: &mut String, r: &Value) {
