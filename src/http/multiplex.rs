@@ -30,7 +30,7 @@ use utoipa_axum::routes;
 use super::error::{ApiError, ApiJson, ApiQuery, Result};
 use super::openapi::errors::{ShowQuery, ShowsBody};
 use super::openapi::events::{ManyChangesPage, StreamEvent, MULTI_STREAM_DESCRIPTION};
-use super::stream::{sse_response, Chunks, Source, StreamLog};
+use super::stream::{resume_id, sse_response, Chunks, Source, StreamLog};
 use super::AppState;
 use crate::auth::{Auth, Role};
 use crate::domain::ShowId;
@@ -105,11 +105,7 @@ impl ManyRequest {
                 "this token may not see show {show}"
             )));
         }
-        let resume = headers
-            .get("last-event-id")
-            .and_then(|v| v.to_str().ok())
-            .or(last_event_id);
-        let positions = resume
+        let positions = resume_id(headers, last_event_id)
             .and_then(|id| Positions::parse(&shows, id))
             .unwrap_or_else(|| Positions::new(&shows));
         Ok(ManyRequest {
@@ -286,10 +282,7 @@ impl ShowSet {
 
     /// The opening: every show's first frames, in list order.
     fn encode_opening(&mut self, firsts: Vec<Next>) -> Chunks {
-        let mut out = Chunks {
-            bytes: Vec::new(),
-            frames: 0,
-        };
+        let mut out = Chunks::default();
         for (i, next) in firsts.into_iter().enumerate() {
             self.encode(i, next, &mut out);
         }
@@ -316,10 +309,7 @@ impl ShowSet {
 
 impl Source for ShowSet {
     async fn next(&mut self) -> Result<Chunks, FeedError> {
-        let mut out = Chunks {
-            bytes: Vec::new(),
-            frames: 0,
-        };
+        let mut out = Chunks::default();
         for (i, next) in self.next_ready().await? {
             self.encode(i, next, &mut out);
         }

@@ -52,14 +52,19 @@ pub(crate) struct StreamQuery {
     last_event_id: Option<String>,
 }
 
-/// The position to resume after: `Last-Event-ID`, else `?last_event_id=`. Garbage is
-/// ignored (the client gets a fresh `initial`), never an error.
-fn resume_position(headers: &HeaderMap, query: &StreamQuery) -> Option<i64> {
+/// The id a client resumes after: `Last-Event-ID` (what EventSource sends), else the one
+/// it passed in the query or body. Shared by the single-show and multiplexed streams.
+pub(crate) fn resume_id<'a>(headers: &'a HeaderMap, given: Option<&'a str>) -> Option<&'a str> {
     headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
-        .or(query.last_event_id.as_deref())
-        .and_then(|s| s.trim().parse::<i64>().ok())
+        .or(given)
+}
+
+/// The position to resume after. Garbage is ignored (the client gets a fresh `initial`),
+/// never an error.
+fn resume_position(headers: &HeaderMap, query: &StreamQuery) -> Option<i64> {
+    resume_id(headers, query.last_event_id.as_deref()).and_then(|s| s.trim().parse::<i64>().ok())
 }
 
 #[utoipa::path(
@@ -121,6 +126,7 @@ pub(crate) trait Source: Send + 'static {
 }
 
 /// Encoded events: the bytes to write, and how many change frames they carry.
+#[derive(Default)]
 pub(crate) struct Chunks {
     pub bytes: Vec<Bytes>,
     pub frames: usize,
