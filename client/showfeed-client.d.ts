@@ -97,12 +97,15 @@ export interface ShowError {
 export interface Counters {
   comments: number;
   commentsExact: boolean;
-  /** Claims held or waiting: claimed + waitlisted + paid. */
+  /** Every claim made, whatever its status now (released ones too): `show_summary.claims`. */
   claims: number;
-  /** Units sold: claimed + paid. */
+  /** Units sold: claimed + paid (`show_summary.units_sold`). */
   sold: number;
+  /** Waiting for a unit now. */
   waitlisted: number;
   paid: number;
+  /** Released by an operator (or in SQL). */
+  released: number;
 }
 
 export type Effect =
@@ -172,6 +175,8 @@ export declare class ShowfeedClient {
   readonly status: Status;
   subscribe(showIds: ShowId | readonly ShowId[], handlers?: Handlers): Subscription;
   /** Calls `listener` now and on every status change; returns the unsubscribe. */
+  /** Reconnects now instead of at the backoff's pace (another tab's connection: asks that tab). */
+  retryNow(): void;
   onStatus(listener: (status: Status) => void): () => void;
   /** Resolves once the show's store has applied `seq` (or holds an `initial` at or beyond it). */
   caughtUp(showId: ShowId, seq: number): Promise<ShowStore>;

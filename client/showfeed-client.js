@@ -374,18 +374,23 @@ export class ShowStore {
     let claimed = 0;
     let waitlisted = 0;
     let paid = 0;
+    let released = 0;
     for (const c of this.claims.values()) {
       if (c.status === "claimed") claimed += 1;
       else if (c.status === "waitlisted") waitlisted += 1;
       else if (c.status === "paid") paid += 1;
+      else if (c.status === "released") released += 1;
     }
+    // The definitions of the analysts' `show_summary` view (sql/views/show_summary.sql):
+    // `claims` is every claim made, released ones included.
     return {
       comments: this.commentCount,
       commentsExact: this.commentCountExact,
-      claims: claimed + waitlisted + paid,
+      claims: this.claims.size,
       sold: claimed + paid,
       waitlisted,
       paid,
+      released,
     };
   }
 }
@@ -623,6 +628,16 @@ class Connection {
     if (this.running && (wasOffline || !this.streamLive)) this.restart();
   }
 
+  /**
+   * "Retry now": connects at once instead of waiting out the backoff (a live stream stays;
+   * the failure count stays too, so a retry that fails again keeps the backoff's pace).
+   */
+  retryNow() {
+    if (!this.running || this.streamLive) return;
+    this.offline = false;
+    this.restart();
+  }
+
   /** Network gone: nothing to try until it returns (a follower's leader says the same). */
   wentOffline() {
     if (!this.running) return;
@@ -785,7 +800,9 @@ class Connection {
     if (this.handleRefusal(error, shows)) return;
     const stable = wasLive && Date.now() - this.openedAt > STABLE_STREAM_MS;
     this.failures = stable ? 1 : this.failures + 1;
-    const delay = Math.max(backoffDelay(this.failures, this.options.backoff), this.retryMs);
+    // The server's `retry:` hint is honoured, but never past the backoff's cap: an operator
+    // waits at most `maxMs` for the next try.
+    const delay = Math.min(this.options.backoff.maxMs, Math.max(backoffDelay(this.failures, this.options.backoff), this.retryMs));
     this.nextTryAt = Date.now() + delay;
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => this.connect(), delay);
@@ -991,6 +1008,7 @@ class TabShare {
   }
 
   onFollowerMessage(m) {
+    if (m.t === "retry") return this.client.connection.retryNow();
     if (m.t === "bye") {
       this.wants.delete(m.from);
     } else if ((m.t === "want" || m.t === "hello") && Array.isArray(m.shows)) {
@@ -1128,6 +1146,16 @@ export class ShowfeedClient {
    */
   write(method, path, body) {
     return this.http.json(method, path, body);
+  }
+
+  /**
+   * Tries to reconnect now rather than at the backoff's pace (a "Retry now" button); a tab
+   * following another tab's connection asks that tab to. Nothing happens while live.
+   */
+  retryNow() {
+    if (this.closed) return;
+    if (this.leading) this.connection.retryNow();
+    else this.tabs.post({ t: "retry", from: this.tabs.id });
   }
 
   /** Ends every subscription and the connection; a leading tab hands the lock on. */

@@ -59,7 +59,7 @@ test("a snapshot fills every part of the store", () => {
   assert.equal(s.claimOfComment("c1").id, "k1");
   assert.equal(s.items.get(5).title, "Hat");
   assert.equal(s.commentCount, 2);
-  assert.deepEqual(s.counters(), { comments: 2, commentsExact: true, claims: 1, sold: 1, waitlisted: 0, paid: 0 });
+  assert.deepEqual(s.counters(), { comments: 2, commentsExact: true, claims: 1, sold: 1, waitlisted: 0, paid: 0, released: 0 });
 });
 
 test("comments: insert on top, update in place, delete; the count follows", () => {
@@ -82,14 +82,14 @@ test("comments: insert on top, update in place, delete; the count follows", () =
 test("claims: create, update (waitlist promoted), delete; claimsOfItem and counters follow", () => {
   const s = loaded();
   s.offer(change(11, "claim", "insert", claim("k2", 5, "waitlisted", { waitlist_position: 1 })));
-  assert.deepEqual(s.counters(), { comments: 2, commentsExact: true, claims: 2, sold: 1, waitlisted: 1, paid: 0 });
+  assert.deepEqual(s.counters(), { comments: 2, commentsExact: true, claims: 2, sold: 1, waitlisted: 1, paid: 0, released: 0 });
   s.offer(change(12, "claim", "update", claim("k1", 5, "released", { comment_id: "c1" })));
   const r = s.offer(change(13, "claim", "update", claim("k2", 5, "claimed", { waitlist_position: 1 })));
   assert.equal(r.effect.previous.status, "waitlisted");
   s.offer(change(14, "claim", "update", claim("k2", 5, "paid", { waitlist_position: 1 })));
   const { holders, waitlist, released } = s.claimsOfItem(5);
   assert.deepEqual([holders.map((c) => c.id), waitlist.length, released.map((c) => c.id)], [["k2"], 0, ["k1"]]);
-  assert.deepEqual(s.counters(), { comments: 2, commentsExact: true, claims: 1, sold: 1, waitlisted: 0, paid: 1 });
+  assert.deepEqual(s.counters(), { comments: 2, commentsExact: true, claims: 2, sold: 1, waitlisted: 0, paid: 1, released: 1 });
   assert.equal(s.claimOfComment("c1").status, "released");
   s.offer(change(15, "claim", "delete", claim("k1", 5, "released", { comment_id: "c1" })));
   assert.equal(s.claims.has("k1"), false);
