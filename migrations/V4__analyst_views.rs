@@ -3,7 +3,7 @@
 
 pub fn migration() -> String {
     [
-        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/sql/views/show_summary.sql")),
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/sql/views/show_summary_v4.sql")),
         include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/sql/views/item_claim_funnel.sql")),
         include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/sql/views/change_log.sql")),
     ]
