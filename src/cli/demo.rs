@@ -70,6 +70,36 @@ const FIRST_NAMES: &[&str] = &[
     "Wren", "Yuki", "Zoe",
 ];
 
+/// Family names for the demo's buyers: "Elif Kaya", never "Elif 1" (25 × 25 = 625 people
+/// before a name repeats, and then only with another id).
+const LAST_NAMES: &[&str] = &[
+    "Kaya",
+    "Okafor",
+    "Martins",
+    "Nakamura",
+    "Schmidt",
+    "Rossi",
+    "Haddad",
+    "Novak",
+    "Silva",
+    "Ibrahim",
+    "Lindqvist",
+    "Moreau",
+    "Kowalski",
+    "Tanaka",
+    "Osei",
+    "Fischer",
+    "Dubois",
+    "Patel",
+    "Andersen",
+    "Costa",
+    "Yilmaz",
+    "Murphy",
+    "Sato",
+    "Mensah",
+    "Garcia",
+];
+
 const CHATTER: &[&str] = &[
     "hi from Lisbon!",
     "how long is the jacket?",
@@ -138,16 +168,7 @@ async fn simulate(args: DemoArgs, base: String, token: String) -> anyhow::Result
     );
 
     let buyers: Vec<(String, String)> = (0..args.buyers.max(1))
-        .map(|i| {
-            let name = FIRST_NAMES[i % FIRST_NAMES.len()];
-            let suffix = i / FIRST_NAMES.len();
-            let name = if suffix == 0 {
-                name.to_owned()
-            } else {
-                format!("{name} {suffix}")
-            };
-            (format!("demo-buyer-{i}"), name)
-        })
+        .map(|i| (format!("demo-buyer-{i}"), demo_buyer_name(i)))
         .collect();
 
     // Comments go out in batches each tick: one request per tick keeps high rates cheap.
@@ -248,6 +269,14 @@ async fn create_show(api: &Api, args: &DemoArgs) -> anyhow::Result<String> {
     Ok(id)
 }
 
+/// Demo buyer `i`'s name: a first and a family name, walking the family names at another
+/// pace than the first names so neighbours differ in both.
+fn demo_buyer_name(i: usize) -> String {
+    let first = FIRST_NAMES[i % FIRST_NAMES.len()];
+    let last = LAST_NAMES[(i + i / FIRST_NAMES.len()) % LAST_NAMES.len()];
+    format!("{first} {last}")
+}
+
 /// A buyer's comment: a claim (in the spellings buyers use) or chatter.
 fn comment_text(rng: &mut impl Rng, items: u32, claim_share: f64) -> String {
     if rng.gen_bool(claim_share.clamp(0.0, 1.0)) {
@@ -323,6 +352,18 @@ impl Api {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn demo_buyers_have_plausible_names_that_do_not_repeat_for_625_buyers() {
+        let names: std::collections::HashSet<String> = (0..625).map(demo_buyer_name).collect();
+        assert_eq!(names.len(), 625);
+        for name in &names {
+            assert!(
+                !name.chars().any(|c| c.is_ascii_digit()) && name.split(' ').count() == 2,
+                "{name:?}"
+            );
+        }
+    }
 
     #[test]
     fn claim_comments_parse_as_claims_of_a_demo_item() {
