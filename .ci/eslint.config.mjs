@@ -9,6 +9,7 @@ const browserGlobals = Object.fromEntries(
   [
     "AbortController",
     "atob",
+    "AudioContext",
     "BroadcastChannel",
     "clearInterval",
     "clearTimeout",
@@ -17,7 +18,10 @@ const browserGlobals = Object.fromEntries(
     "document",
     "EventSource",
     "fetch",
+    "getComputedStyle",
     "history",
+    "HTMLElement",
+    "localStorage",
     "location",
     "navigator",
     "Node",

@@ -44,7 +44,7 @@ pub(crate) async fn database_rows(
 }
 
 /// Waits until the page shows exactly the database's comments and claims, each once.
-async fn assert_page_matches_database(browser: &Browser, app: &TestApp, show: Uuid) {
+pub(crate) async fn assert_page_matches_database(browser: &Browser, app: &TestApp, show: Uuid) {
     let (db_comments, db_claims) = database_rows(app, show).await;
     let started = Instant::now();
     loop {
@@ -521,7 +521,7 @@ async fn releasing_a_claim_promotes_the_waitlisted_buyer_on_every_open_page() {
         .await
         .unwrap();
     let item_row = "[...document.querySelectorAll('#items tr[data-item=\"8\"] td')] \
-         .map(td => td.textContent).join('|').startsWith('#8|Wool beanie|12.50|2|0')";
+         .map(td => td.textContent).join('|').startsWith('#8|Wool beanie|$12.50|2|0')";
     for tab in [&two, &one] {
         browser.client.switch_to_window(tab.clone()).await.unwrap();
         browser
@@ -689,9 +689,8 @@ async fn screenshots_of_the_console_at_1280_and_390_px() {
         .await;
     browser.screenshot("console-1280.png", 1280, 900).await;
     browser.screenshot("console-390.png", 390, 844).await;
-    browser
-        .js("document.getElementById('board-h').scrollIntoView(); return 0;")
-        .await;
+    // At 390 px the panes are tabs: the board is one tap away.
+    browser.click_id("tab-board").await;
     browser.screenshot("console-390-board.png", 390, 844).await;
     let overflow = browser
         .js("return document.documentElement.scrollWidth - window.innerWidth;")
@@ -1439,7 +1438,7 @@ async fn the_buyers_pane_totals_carts_marks_one_paid_after_a_confirmation_and_ex
         .wait_for(
             "ann's total due",
             Duration::from_secs(5),
-            &format!("{}?.textContent === 'Due 63.99'", cart("ann", ".cart-due")),
+            &format!("{}?.textContent === 'Due $63.99'", cart("ann", ".cart-due")),
         )
         .await;
     browser
@@ -1529,7 +1528,7 @@ async fn the_buyers_pane_totals_carts_marks_one_paid_after_a_confirmation_and_ex
             Duration::from_secs(5),
             &format!(
                 "document.querySelector('#board [data-claim={}]')?.dataset.status === 'paid' \
-                 && {}?.textContent === 'Due 0.00' && !{}",
+                 && {}?.textContent === 'Due $0.00' && !{}",
                 js_str(&claims[0]),
                 cart("ann", ".cart-due"),
                 cart("ann", "button[data-action=pay]"),

@@ -21,6 +21,7 @@ mod comment_search;
 mod connection_limits;
 mod console;
 mod console_assets;
+mod console_ops;
 mod contract;
 mod currency;
 mod feed;

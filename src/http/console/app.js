@@ -23,6 +23,8 @@ export const app = {
   history: { started: false, loading: false, done: false, epoch: 0 },
   /** The open search (views/search.js): `{filter, rows, fresh, done, loading, last}`, null: live feed. */
   search: null,
+  /** The claim `j` / `k` selected on the board (shortcuts.js): `r` and `p` act on it. */
+  selectedClaim: null,
   /** Claims-board groups by item number. */
   groupEls: new Map(),
   /** Items-table rows by item number. */
@@ -30,6 +32,10 @@ export const app = {
   /** The last connection status shown (views/status.js), and the timer redrawing its countdown. */
   connStatus: null,
   statusTimer: null,
+  /** Whether this view's feed was ever current, and when it stopped being so (null: it is):
+   * the outage banner's "last update" (views/status.js). */
+  everCurrent: false,
+  lastCurrentAt: null,
   /** The BroadcastChannel tabs share tokens on (auth.js); null where unsupported. */
   authChannel: null,
 };

@@ -60,16 +60,6 @@ export function timeEl(iso, long = false) {
   return h("time", { datetime: iso, title: iso }, long ? localDateTime(iso) : localTime(iso));
 }
 
-const money = new Intl.NumberFormat(undefined, {
-  minimumFractionDigits: 2,
-  maximumFractionDigits: 2,
-});
-
-/** Minor units (cents) as a decimal amount; the currency is the seller's business. */
-export function price(cents) {
-  return money.format((Number(cents) || 0) / 100);
-}
-
 const count = new Intl.NumberFormat();
 
 export function formatCount(n) {

@@ -11,7 +11,11 @@ import { forgetToken, setToken, startAuthChannel } from "./auth.js";
 import { byId } from "./dom.js";
 import { warn } from "./feed.js";
 import { hideAlert, showLogin, showView } from "./frame.js";
+import { wireAlerts } from "./alerts.js";
 import { route } from "./router.js";
+import { wireShortcuts } from "./shortcuts.js";
+import { wireTabs } from "./tabs.js";
+import { startTheme } from "./theme.js";
 import { wireBuyers } from "./views/buyers.js";
 import { hideUndo, onBoardClick, undoRelease } from "./views/claims.js";
 import { loadOlder } from "./views/comments.js";
@@ -19,7 +23,7 @@ import { fillItemForm, onItemsClick, saveItem } from "./views/items.js";
 import { wireSearch } from "./views/search.js";
 import { closeShow, setShowStatus } from "./views/show.js";
 import { closeShowList, createShow, openShowList } from "./views/shows.js";
-import { setConnection } from "./views/status.js";
+import { retryNow, setConnection } from "./views/status.js";
 
 function wire() {
   byId("login-form").addEventListener("submit", (e) => {
@@ -40,6 +44,7 @@ function wire() {
     showLogin("Signed out. This tab forgot its token.");
   });
   byId("alert-close").addEventListener("click", hideAlert);
+  byId("retry-now").addEventListener("click", retryNow);
   byId("shows-refresh").addEventListener("click", openShowList);
   byId("create-show").addEventListener("submit", createShow);
   byId("board").addEventListener("click", onBoardClick);
@@ -53,6 +58,9 @@ function wire() {
   byId("end-show").addEventListener("click", setShowStatus("ended"));
   wireSearch();
   wireBuyers();
+  wireTabs();
+  wireAlerts();
+  wireShortcuts();
   window.addEventListener("hashchange", route);
   // A CSP violation means the page itself broke its own rules: say so where a developer looks.
   document.addEventListener("securitypolicyviolation", (e) => {
@@ -62,6 +70,7 @@ function wire() {
 }
 
 function main() {
+  startTheme();
   startAuthChannel(route);
   wire();
   route();

@@ -6,8 +6,10 @@
 import { app } from "../app.js";
 import { api, ApiError, reportError, writeAndSee } from "../api.js";
 import { canOperate } from "../auth.js";
-import { byId, h, price } from "../dom.js";
+import { byId, h } from "../dom.js";
+import { price } from "../money.js";
 import { confirmDialog } from "../frame.js";
+import { enableWrite, writeProps } from "./status.js";
 
 /** Wait after a claim or item change before asking for the carts again. */
 const REFRESH_MS = 300;
@@ -80,7 +82,7 @@ function buyerEl(b) {
       name !== b.buyer_id ? h("span", { class: "muted" }, b.buyer_id) : null,
       h("span", { class: "cart-due", dataset: { due: b.total_due_cents } }, `Due ${price(b.total_due_cents)}`),
       b.total_paid_cents > 0 ? h("span", { class: "muted cart-paid" }, `paid ${price(b.total_paid_cents)}`) : null,
-      canOperate() && due ? h("button", { type: "button", class: "quiet", dataset: { action: "pay", buyer: b.buyer_id, name }, "aria-label": `Mark ${name}'s cart paid` }, "Mark cart paid") : null,
+      canOperate() && due ? h("button", { type: "button", class: "quiet", ...writeProps(), dataset: { action: "pay", buyer: b.buyer_id, name }, "aria-label": `Mark ${name}'s cart paid` }, "Mark cart paid") : null,
     ),
     b.held.length
       ? h(
@@ -137,7 +139,7 @@ async function onBuyersClick(e) {
   } catch (err) {
     reportError("Marking the cart paid", err);
   } finally {
-    button.disabled = false;
+    enableWrite(button);
   }
 }
 

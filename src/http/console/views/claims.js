@@ -7,6 +7,7 @@ import { reportError, writeAndSee } from "../api.js";
 import { canOperate } from "../auth.js";
 import { byId, h, timeEl } from "../dom.js";
 import { confirmDialog } from "../frame.js";
+import { enableWrite, writeProps } from "./status.js";
 
 /** One item's group on the board: holders, waitlist, released; indexed in `app.groupEls`. */
 export function groupEl(number) {
@@ -49,15 +50,15 @@ function claimEl(c, placeInLine) {
   const actions = [];
   if (canOperate()) {
     if (c.status === "claimed") {
-      actions.push(h("button", { type: "button", dataset: { action: "paid", claim: c.id }, "aria-label": `Mark ${name} paid for item ${c.item_number}` }, "Mark paid"));
+      actions.push(h("button", { type: "button", ...writeProps(), dataset: { action: "paid", claim: c.id }, "aria-label": `Mark ${name} paid for item ${c.item_number}` }, "Mark paid"));
     }
     if (c.status === "claimed" || c.status === "waitlisted") {
-      actions.push(h("button", { type: "button", class: "quiet", dataset: { action: "released", claim: c.id }, "aria-label": `Release ${name}'s claim on item ${c.item_number}` }, "Release"));
+      actions.push(h("button", { type: "button", class: "quiet", ...writeProps(), dataset: { action: "released", claim: c.id }, "aria-label": `Release ${name}'s claim on item ${c.item_number}` }, "Release"));
     }
   }
   return h(
     "li",
-    { class: `claim st-${c.status}`, dataset: { claim: c.id, status: c.status } },
+    { class: `claim st-${c.status}${app.selectedClaim === c.id ? " selected" : ""}`, tabindex: "-1", dataset: { claim: c.id, status: c.status } },
     h("span", { class: "buyer" }, name),
     h("span", { class: `tag tag-${c.status}` }, status),
     placeInLine ? h("span", { class: "place", dataset: { place: placeInLine } }, `place ${placeInLine} in line`) : null,
@@ -80,8 +81,11 @@ export function renderItemGroup(number) {
   if (old) {
     // Keep keyboard focus on the same button across the re-render where it still exists.
     const focused = old.contains(document.activeElement) ? document.activeElement.dataset : null;
+    const rowFocused = focused && document.activeElement.matches("li.claim");
     old.replaceWith(fresh);
-    if (focused?.claim) {
+    if (rowFocused) {
+      fresh.querySelector(`li.claim[data-claim="${CSS.escape(focused.claim)}"]`)?.focus();
+    } else if (focused?.claim) {
       const again = fresh.querySelector(`button[data-claim="${CSS.escape(focused.claim)}"][data-action="${CSS.escape(focused.action || "")}"]`) || fresh.querySelector("button");
       again?.focus();
     }
@@ -123,7 +127,7 @@ export async function onBoardClick(e) {
     reportError(action === "paid" ? "Marking paid" : "Releasing the claim", err);
   } finally {
     // Usually redrawn by now; still there when the write changed nothing.
-    button.disabled = false;
+    enableWrite(button);
   }
 }
 

@@ -65,13 +65,6 @@ export function wireSearch() {
   });
   byId("filter-new").addEventListener("click", runSearch);
   byId("results-more").addEventListener("click", loadMoreResults);
-  document.addEventListener("keydown", (e) => {
-    if (e.key !== "/" || e.ctrlKey || e.metaKey || e.altKey || byId("console").hidden) return;
-    const t = e.target;
-    if (["INPUT", "TEXTAREA", "SELECT"].includes(t?.tagName) || t?.isContentEditable) return;
-    e.preventDefault();
-    byId("filter-q").focus();
-  });
 }
 
 function clearFilterControls() {

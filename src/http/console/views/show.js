@@ -2,6 +2,7 @@
 // three panes (views/comments.js, views/claims.js, views/items.js). A snapshot redoes
 // everything; a change redoes only what it touches.
 
+import { alertNewClaim } from "../alerts.js";
 import { app } from "../app.js";
 import { reportError, writeAndSee } from "../api.js";
 import { byId } from "../dom.js";
@@ -11,9 +12,9 @@ import { counterTexts } from "../state.js";
 import { refreshBuyers, resetBuyers, scheduleBuyersRefresh } from "./buyers.js";
 import { announceClaim, groupEl, renderItemGroup } from "./claims.js";
 import { commentEl, markClaimComment, RENDER_CAP, renderCommentChange, renderOlderControl, resetHistory } from "./comments.js";
-import { itemRow, renderItemRow } from "./items.js";
+import { itemRow, renderItemRow, renderPriceField, resetItemForm } from "./items.js";
 import { noteLiveComment, resetSearch } from "./search.js";
-import { setConnection } from "./status.js";
+import { enableWrite, resetConnection, setConnection } from "./status.js";
 
 /** Opens one show's console and starts its feed. */
 export function openShow(showId) {
@@ -21,14 +22,28 @@ export function openShow(showId) {
   app.showId = showId;
   app.state = null;
   resetShowDom();
+  resetConnection();
   setConnection({ state: "connecting" });
   const { client, subscription } = openFeed(showId, {
     onInitial: renderAll,
     onChange: (_, change, effect) => renderChange(effect),
-    onStatus: (status) => setConnection(indicatorStatus(status)),
+    onStatus: (status) => {
+      const shown = indicatorStatus(status);
+      setConnection(shown);
+      if (shown.kind === "not_found" || shown.kind === "forbidden") renderMissingShow(shown);
+    },
   });
   app.client = client;
   app.state = subscription.store(showId);
+}
+
+/** A show that does not exist (or this sign-in may not see) says so instead of "Loading…". */
+function renderMissingShow(status) {
+  const title = status.kind === "not_found" ? "Show not found" : "Show not visible";
+  byId("show-title").textContent = title;
+  document.title = `${title} · showfeed`;
+  byId("console").dataset.missing = status.kind;
+  byId("feed-empty").textContent = status.reason;
 }
 
 /** Stops the open show's feed (if any) and forgets its state. */
@@ -42,6 +57,8 @@ export function closeShow() {
 
 function resetShowDom() {
   byId("show-title").textContent = "Loading…";
+  delete byId("console").dataset.missing;
+  byId("feed-empty").textContent = "No comments yet.";
   byId("show-status").textContent = "";
   byId("show-status").hidden = true;
   byId("go-live").hidden = true;
@@ -50,6 +67,7 @@ function resetShowDom() {
   resetHistory();
   resetSearch();
   resetBuyers();
+  resetItemForm();
   byId("board").replaceChildren();
   byId("items").replaceChildren();
   app.commentEls.clear();
@@ -89,6 +107,7 @@ function renderChange(effect) {
       markClaimComment(effect.row);
       renderItemRow(effect.row.item_number);
       announceClaim(effect);
+      if (effect.op === "insert") alertNewClaim(effect.row.item_number);
       scheduleBuyersRefresh();
       break;
     case "item":
@@ -98,6 +117,9 @@ function renderChange(effect) {
       break;
     case "show":
       renderShowHead();
+      // The currency may have changed: the prices follow.
+      for (const n of [...app.itemRows.keys()]) renderItemRow(n);
+      scheduleBuyersRefresh();
       break;
   }
   renderCounters();
@@ -115,6 +137,7 @@ function renderShowHead() {
   badge.hidden = false;
   byId("go-live").hidden = show.status === "live";
   byId("end-show").hidden = show.status !== "live";
+  renderPriceField();
 }
 
 function renderCounters() {
@@ -126,6 +149,7 @@ function renderCounters() {
   byId("count-sold").textContent = c.sold;
   byId("count-waitlisted").textContent = c.waitlisted;
   byId("count-paid").textContent = c.paid;
+  byId("count-released").textContent = c.released;
 }
 
 function renderEmptyHints() {
@@ -143,14 +167,14 @@ function renderEmptyHints() {
 export function setShowStatus(status) {
   return async (e) => {
     // Ending cannot be taken back (an ended show never goes live again): ask first.
-    if (status === "ended" && !(await confirmDialog("End the show? Comments after this claim nothing, and it cannot go live again.", "End show"))) return;
+    if (status === "ended" && !(await confirmDialog("End the show? Comments claim nothing until it goes live again.", "End show"))) return;
     e.target.disabled = true;
     try {
       await writeAndSee("PATCH", `/api/shows/${encodeURIComponent(app.showId)}`, { status });
     } catch (err) {
       reportError(status === "live" ? "Going live" : "Ending the show", err);
     } finally {
-      e.target.disabled = false;
+      enableWrite(e.target);
     }
   };
 }

@@ -9,13 +9,14 @@ import { byId, h, timeEl } from "../dom.js";
 import { indicatorStatus, openFeed } from "../feed.js";
 import { showView } from "../frame.js";
 import { counterTexts } from "../state.js";
-import { setConnection } from "./status.js";
+import { enableWrite, resetConnection, setConnection, writeProps } from "./status.js";
 
 /** Shows the list of shows, fetched afresh, and follows them live. */
 export async function openShowList() {
   closeShowList();
   showView("shows");
   document.title = "Shows · showfeed";
+  resetConnection();
   setConnection({ state: "connecting" });
   let shows;
   try {
@@ -99,14 +100,14 @@ function statusButtons(show) {
     } catch (err) {
       reportError(status === "live" ? "Going live" : "Ending the show", err);
     } finally {
-      e.target.disabled = false;
+      enableWrite(e.target);
     }
   };
   return h(
     "span",
     { class: "row-actions", dataset: { status: show.status } },
-    show.status !== "live" ? h("button", { type: "button", onclick: set("live"), "aria-label": `Go live: ${show.title}` }, "Go live") : null,
-    show.status === "live" ? h("button", { type: "button", class: "danger", onclick: set("ended"), "aria-label": `End show: ${show.title}` }, "End") : null,
+    show.status !== "live" ? h("button", { type: "button", ...writeProps(), onclick: set("live"), "aria-label": `Go live: ${show.title}` }, "Go live") : null,
+    show.status === "live" ? h("button", { type: "button", class: "danger", ...writeProps(), onclick: set("ended"), "aria-label": `End show: ${show.title}` }, "End") : null,
   );
 }
 
