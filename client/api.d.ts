@@ -383,6 +383,39 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who is signed in by the session cookie, with the session's absolute end and its idle
+         *     end (which moves on with every request). A bearer token is not a session: 401.
+         */
+        get: operations["current_session"];
+        put?: never;
+        /**
+         * Exchanges a sign-in link's one-time code for a session: `Set-Cookie: showfeed_session=…;
+         *     HttpOnly; SameSite=Strict; Path=/` (and `Secure` behind a trusted HTTPS proxy). The code
+         *     is consumed: a second use, even a concurrent one, is refused. Any session cookie the
+         *     browser already had is ended and never reused. Needs `X-Showfeed-CSRF: 1` and a
+         *     same-origin `Origin` (a sign-in forged by another site is refused too).
+         */
+        post: operations["sign_in"];
+        /**
+         * Signs out: the session is deleted, so every node refuses its cookie from now on and
+         *     the streams it opened close at their next check (`SESSION_RECHECK_SECS`); the answer
+         *     clears the cookie. Without a session it just clears the cookie. With a cookie it needs
+         *     the same CSRF proof as any cookie-authenticated write.
+         */
+        delete: operations["sign_out"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/openapi.json": {
         parameters: {
             query?: never;
@@ -698,6 +731,23 @@ export interface paths {
         };
         /** Console file /router.js */
         get: operations["console_router_js"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/session.js": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Console file /session.js */
+        get: operations["console_session_js"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1427,6 +1477,32 @@ export interface components {
          * @enum {string}
          */
         Refusal: "already_holds" | "show_not_live" | "no_such_item";
+        /** @description A live session, as `GET /api/session` tells it. */
+        Session: {
+            /** @description Who: recorded as the actor of every change made in the session. */
+            sub: string;
+            /** @example operator */
+            role: string;
+            /** @description Shows the session may see; null: all. */
+            shows?: string[] | null;
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description The absolute end: sign in again after it.
+             */
+            expires_at: string;
+            /**
+             * Format: date-time
+             * @description When the session ends if no request comes before (moves on with use).
+             */
+            idle_expires_at: string;
+            /**
+             * Format: date-time
+             * @description The server's clock when it answered (so a console can count down with its own).
+             */
+            now: string;
+        };
         /**
          * @description A status an operator may set a claim to.
          * @enum {string}
@@ -1512,6 +1588,19 @@ export interface components {
          * @enum {string}
          */
         ShowStatus: "scheduled" | "live" | "ended";
+        /**
+         * @description `POST /api/session`'s body.
+         * @example {
+         *       "code": "5f0c…64 hex digits"
+         *     }
+         */
+        SignIn: {
+            /**
+             * @description The code of a sign-in link (`/#code=…`), as printed by `showfeed serve` or
+             *     `showfeed login-link`.
+             */
+            code: string;
+        };
         /**
          * @description The `data` of an `initial` event (and `initial` of a `/changes` page): the show's
          *     whole state at `seq`, taken in one statement, so every list agrees with `seq`.
@@ -2664,6 +2753,82 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    current_session: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    sign_in: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignIn"];
+            };
+        };
+        responses: {
+            /** @description Signed in: the session, and its cookie in `Set-Cookie`. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Invalid"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    sign_out: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed out (or was not signed in); the cookie is cleared. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     openapi_json: {
         parameters: {
             query?: never;
@@ -3025,6 +3190,26 @@ export interface operations {
         };
     };
     console_router_js: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file, with the console's Content-Security-Policy. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/javascript; charset=utf-8": string;
+                };
+            };
+        };
+    };
+    console_session_js: {
         parameters: {
             query?: never;
             header?: never;

@@ -485,7 +485,12 @@ class Http {
     const token = await this.currentToken();
     const init = { method, headers: { ...headers }, cache: "no-store" };
     if (token) init.headers.Authorization = `Bearer ${token}`;
-    if (this.auth.cookie) init.credentials = "include";
+    if (this.auth.cookie) {
+      init.credentials = "include";
+      // The server refuses a cookie-authenticated write without it (CSRF: a form cannot
+      // set a header, and another origin's fetch that sets one needs a preflight).
+      if (method !== "GET" && method !== "HEAD") init.headers["X-Showfeed-CSRF"] = "1";
+    }
     if (body !== undefined) {
       init.headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);

@@ -2,7 +2,7 @@
 //! file is read first), with the defaults `.env.example` documents.
 //!
 //! They come in groups, one per part of the service that reads them ([`DatabaseArgs`],
-//! [`AuthArgs`], [`HttpArgs`], [`FeedArgs`], [`ShowArgs`], [`ListenerArgs`], [`LogArgs`]), flattened into
+//! [`AuthArgs`], [`SessionArgs`], [`HttpArgs`], [`FeedArgs`], [`ShowArgs`], [`ListenerArgs`], [`LogArgs`]), flattened into
 //! [`Config`]. Each group converts into the settings type its part takes, so a part never
 //! sees flags it does not use. The commands themselves live in [`crate::cli`].
 
@@ -23,6 +23,8 @@ pub struct Config {
     pub database: DatabaseArgs,
     #[command(flatten)]
     pub auth: AuthArgs,
+    #[command(flatten)]
+    pub session: SessionArgs,
     #[command(flatten)]
     pub http: HttpArgs,
     #[command(flatten)]
@@ -66,6 +68,49 @@ pub struct AuthArgs {
     /// HS256 secret for JWTs; required with DATABASE_URL (the embedded database keeps its own).
     #[arg(long, env = "JWT_SECRET", value_parser = parse_secret, hide_env_values = true)]
     pub jwt_secret: Option<SecretString>,
+}
+
+/// Console sign-in: one-time sign-in codes and the cookie sessions they become
+/// ([`crate::auth::session`]).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Sessions")]
+pub struct SessionArgs {
+    /// Seconds a sign-in link's code stays redeemable (it works once).
+    #[arg(long, env = "SIGNIN_CODE_TTL_SECS", default_value_t = 600)]
+    pub signin_code_ttl_secs: u64,
+    /// Seconds without a request after which a console session ends.
+    #[arg(long, env = "SESSION_IDLE_SECS", default_value_t = 2 * 3600)]
+    pub session_idle_secs: u64,
+    /// Seconds after sign-in at which a console session ends however busy it is.
+    #[arg(long, env = "SESSION_MAX_SECS", default_value_t = 12 * 3600)]
+    pub session_max_secs: u64,
+    /// Seconds between an open stream's checks that its session still exists (sign-out
+    /// on another node, idle end); sign-out on the same node is also seen at the next check.
+    #[arg(long, env = "SESSION_RECHECK_SECS", default_value_t = 15)]
+    pub session_recheck_secs: u64,
+    /// Trust `X-Forwarded-Proto` and `X-Forwarded-Host` (set only behind a proxy that
+    /// overwrites them): `https` there makes the cookie `Secure`, and the host is the
+    /// origin CSRF checks compare with.
+    #[arg(long, env = "TRUSTED_PROXY", default_value_t = false)]
+    pub trusted_proxy: bool,
+}
+
+impl SessionArgs {
+    pub fn code_ttl(&self) -> Duration {
+        Duration::from_secs(self.signin_code_ttl_secs.max(1))
+    }
+
+    pub fn idle(&self) -> Duration {
+        Duration::from_secs(self.session_idle_secs.max(1))
+    }
+
+    pub fn max_age(&self) -> Duration {
+        Duration::from_secs(self.session_max_secs.max(1))
+    }
+
+    pub fn recheck(&self) -> Duration {
+        Duration::from_secs(self.session_recheck_secs.max(1))
+    }
 }
 
 /// The HTTP server: where it listens, what it accepts, how its streams idle and end.

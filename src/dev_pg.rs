@@ -319,6 +319,21 @@ impl DevPostgres {
     }
 }
 
+/// The connection string of a cluster under `base` that another process (a running
+/// `showfeed serve`) has started, if its socket is there; None: nothing runs there.
+pub fn running_connection_string(base: &Path, dbname: &str) -> Option<String> {
+    let layout = Layout {
+        base: std::path::absolute(base).ok()?,
+    };
+    let socket = layout.socket_dir().join(format!(".s.PGSQL.{PORT}"));
+    socket.exists().then(|| {
+        format!(
+            "host={} port={PORT} user={SUPERUSER} dbname={dbname}",
+            layout.socket_dir().display()
+        )
+    })
+}
+
 impl Drop for DevPostgres {
     fn drop(&mut self) {
         self.stop();

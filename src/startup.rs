@@ -9,7 +9,10 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
-use crate::auth::{Keys, Role};
+use axum::extract::FromRef;
+
+use crate::auth::session::Grant;
+use crate::auth::{Keys, Role, Sessions};
 use crate::config::Config;
 use crate::database::Database;
 use crate::dev_pg::DevPostgres;
@@ -81,23 +84,37 @@ impl Application {
     }
 
     /// Prints where the service listens and how to reach its console (and, when the
-    /// database is the embedded one, a `psql` command and a console URL with a token).
-    pub fn print_banner(&self) {
+    /// database is the embedded one, a `psql` command and a one-time sign-in link: its
+    /// code is in the fragment, works once and for SIGNIN_CODE_TTL_SECS, and no token is
+    /// ever printed).
+    pub async fn print_banner(&self) {
         let host = if self.address.ip().is_unspecified() {
             format!("127.0.0.1:{}", self.port())
         } else {
             self.address.to_string()
         };
         println!("showfeed listening on http://{host}");
-        if let Some(pg) = &self.embedded {
-            let token = self
-                .state
-                .keys
-                .mint("console", Role::Admin, None, 12 * 3600);
-            println!("embedded Postgres: {}", pg.psql_command());
-            println!("operator console (token valid 12 h): http://{host}/#token={token}");
-        } else {
-            println!("operator console: http://{host}/ (mint a token with `showfeed token --sub you --role operator`)");
+        let Some(pg) = &self.embedded else {
+            println!("operator console: http://{host}/ (a sign-in link: `showfeed login-link --sub you --role operator`)");
+            return;
+        };
+        println!("embedded Postgres: {}", pg.psql_command());
+        let grant = Grant {
+            sub: "console".into(),
+            role: Role::Admin,
+            shows: None,
+        };
+        let sessions = Sessions::from_ref(&self.state);
+        match sessions.issue_code(&grant).await {
+            Ok((code, _)) => {
+                let minutes = sessions.settings.code_ttl.as_secs().div_ceil(60);
+                println!("operator console (sign-in link, works once within {minutes} min; another: `showfeed login-link --sub you --role admin`):");
+                println!("http://{host}/#code={code}");
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "writing the console's sign-in code failed");
+                println!("operator console: http://{host}/ (a sign-in link: `showfeed login-link --sub you --role admin`)");
+            }
         }
     }
 

@@ -1,16 +1,29 @@
-//! The `Auth` extractor: the checked token of a request.
+//! The `Auth` extractor: the checked token or console session of a request.
 
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header;
 use axum::http::request::Parts;
 
+use super::csrf::{self, CsrfError};
 use super::jwt::{Keys, Role, TokenClaims};
+use super::session::{self, Secret, Sessions};
 use crate::domain::ShowId;
 
-/// A request's verified token. Taken from `Authorization: Bearer`, or from the
-/// `access_token` query parameter (browsers' EventSource cannot set headers).
+/// A request's verified credential. Taken from `Authorization: Bearer`, or from the
+/// `access_token` query parameter (browsers' EventSource cannot set headers), or else
+/// from the console's session cookie (`showfeed_session`, see [`super::session`]). A
+/// session reads as the claims of a token that expires at the session's absolute end.
 #[derive(Debug, Clone)]
-pub struct Auth(pub TokenClaims);
+pub struct Auth(pub TokenClaims, pub Via);
+
+/// How the request proved who it is.
+#[derive(Debug, Clone)]
+pub enum Via {
+    /// A bearer token (header or query).
+    Token,
+    /// The session cookie; the id lets a stream check later that the session still exists.
+    Session(Secret),
+}
 
 /// Why a request is refused: 401 without a valid token, 403 with one that lacks the right
 /// (the statuses are `http::error`'s, like every other error's).
@@ -24,6 +37,10 @@ pub enum AuthError {
     Role,
     #[error("this token may not see that show")]
     Show,
+    #[error("{0}")]
+    Csrf(#[from] CsrfError),
+    #[error("the session store cannot be reached; try again")]
+    Unavailable,
 }
 
 impl Auth {
@@ -77,19 +94,60 @@ pub fn url_param(query: &str, name: &str) -> Option<String> {
     })
 }
 
+/// The value of the session cookie, if the request has one (every `Cookie` header is
+/// read; the first cookie of that name counts).
+pub fn session_cookie(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (name, value) = pair.trim().split_once('=')?;
+            (name == session::COOKIE).then_some(value.trim_matches('"'))
+        })
+}
+
+/// The console's session: the cookie's id looked up in Postgres; writes also pass the
+/// CSRF checks ([`csrf`]). Garbage and unknown ids are the same 401.
+async fn from_cookie(parts: &Parts, sessions: &Sessions) -> Result<Auth, AuthError> {
+    let value = session_cookie(parts).ok_or(AuthError::Missing)?;
+    let id = Secret::parse(value).ok_or_else(|| {
+        AuthError::Invalid("the session cookie is not one this server set".into())
+    })?;
+    if csrf::changes_state(&parts.method) {
+        csrf::check(parts, sessions.settings.trusted_proxy)?;
+    }
+    let session = sessions.lookup(&id).await.map_err(|e| {
+        tracing::warn!(error = %e, "session lookup failed");
+        AuthError::Unavailable
+    })?;
+    let session = session.ok_or_else(|| {
+        AuthError::Invalid(
+            "the session has ended (signed out, idle or expired): sign in again".into(),
+        )
+    })?;
+    Ok(Auth(session.claims(), Via::Session(id)))
+}
+
 impl<S> FromRequestParts<S> for Auth
 where
     Keys: FromRef<S>,
+    Sessions: FromRef<S>,
     S: Send + Sync,
 {
     type Rejection = AuthError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let token = bearer(parts).ok_or(AuthError::Missing)?;
+        // A bearer token wins over a cookie: API clients keep working exactly as before.
+        let Some(token) = bearer(parts) else {
+            return from_cookie(parts, &Sessions::from_ref(state)).await;
+        };
         let keys = Keys::from_ref(state);
         let claims = keys
             .verify(&token)
             .map_err(|e| AuthError::Invalid(e.to_string()))?;
-        Ok(Auth(claims))
+        Ok(Auth(claims, Via::Token))
     }
 }

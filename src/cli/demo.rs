@@ -161,7 +161,9 @@ async fn simulate(args: DemoArgs, base: String, token: String) -> anyhow::Result
         None => create_show(&api, &args).await?,
     };
     println!("demo show: {show_id}");
-    println!("open the console: {base}/#token={token}&show={show_id}");
+    // No credential in the link: sign in with the link `showfeed serve` printed, or one
+    // from `showfeed login-link`; the console keeps `#show=` through the sign-in.
+    println!("open the console: {base}/#show={show_id} (sign in with the link `showfeed serve` printed, or `showfeed login-link --sub you --role operator`)");
     println!(
         "posting ~{} comment(s)/s from {} buyers; Ctrl-C to stop",
         args.rate, args.buyers

@@ -1,12 +1,13 @@
 //! The command line: which command runs, and one module per command with its body.
 //!
 //! `showfeed [serve]` ([`serve`]), `showfeed migrate` ([`migrate`]), `showfeed token`
-//! ([`token`]), `showfeed demo` ([`demo`]), `showfeed prune` ([`prune`]). Every command
+//! ([`token`]), `showfeed login-link` ([`login_link`]), `showfeed demo` ([`demo`]), `showfeed prune` ([`prune`]). Every command
 //! takes the same [`Config`] (flags and environment); the ones with options of their own
 //! flatten them in front of it. Errors here are `anyhow`, each with the context an
 //! operator needs; `main` prints the chain on one line.
 
 pub mod demo;
+pub mod login_link;
 pub mod migrate;
 pub mod prune;
 pub mod serve;
@@ -18,7 +19,7 @@ use crate::config::Config;
 use crate::database::Database;
 use crate::db::Db;
 
-/// `showfeed [serve]`, `showfeed migrate`, `showfeed token ...`, `showfeed demo`,
+/// `showfeed [serve]`, `showfeed migrate`, `showfeed token ...`, `showfeed login-link ...`, `showfeed demo`,
 /// `showfeed prune`.
 #[derive(Debug, Parser)]
 #[command(
@@ -46,6 +47,13 @@ pub enum Command {
     Token {
         #[command(flatten)]
         token: token::TokenArgs,
+        #[command(flatten)]
+        config: Config,
+    },
+    /// Print a one-time console sign-in link for a person (the URL alone on the last line).
+    LoginLink {
+        #[command(flatten)]
+        link: login_link::LoginLinkArgs,
         #[command(flatten)]
         config: Config,
     },
@@ -82,6 +90,7 @@ impl Cli {
                 Command::Serve(config)
                 | Command::Migrate(config)
                 | Command::Token { config, .. }
+                | Command::LoginLink { config, .. }
                 | Command::Demo { config, .. }
                 | Command::Prune { config, .. },
             ) => config,
@@ -96,6 +105,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Serve(config)) => serve::run(config).await,
         Some(Command::Migrate(config)) => migrate::run(&config).await,
         Some(Command::Token { token, config }) => token::run(&token, &config),
+        Some(Command::LoginLink { link, config }) => login_link::run(&link, &config).await,
         Some(Command::Demo { demo, config }) => demo::run(demo, &config).await,
         Some(Command::Prune { prune, config }) => prune::run(&prune, &config).await,
         Some(Command::Openapi) => {

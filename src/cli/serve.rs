@@ -8,7 +8,7 @@ use crate::startup::{raise_fd_limit, Application};
 pub async fn run(config: Config) -> anyhow::Result<()> {
     raise_fd_limit();
     let app = Application::build(config).await?;
-    app.print_banner();
+    app.print_banner().await;
     // On the shutdown token's tracker: `run_until_stopped` waits for the watcher.
     app.shutdown()
         .on_signal(app.state.config.http.shutdown_grace());

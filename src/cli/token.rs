@@ -34,21 +34,25 @@ pub fn run(args: &TokenArgs, config: &Config) -> anyhow::Result<()> {
 /// A token the service configured by `config` accepts.
 pub fn mint(config: &Config, args: &TokenArgs) -> anyhow::Result<String> {
     let secret = database::jwt_secret(config)?;
-    let role = Role::parse(&args.role).with_context(|| {
-        format!(
-            "unknown role {:?}: viewer, operator, ingest or admin",
-            args.role
-        )
-    })?;
-    let shows = args
-        .shows
-        .as_ref()
+    let role = parse_role(&args.role)?;
+    let shows = parse_shows(args.shows.as_deref())?;
+    Ok(Keys::new(secret.as_bytes()).mint(&args.sub, role, shows, args.ttl_secs))
+}
+
+/// `--role`: one of the four names.
+pub fn parse_role(role: &str) -> anyhow::Result<Role> {
+    Role::parse(role)
+        .with_context(|| format!("unknown role {role:?}: viewer, operator, ingest or admin"))
+}
+
+/// `--shows`: show ids (None: all shows).
+pub fn parse_shows(shows: Option<&[String]>) -> anyhow::Result<Option<Vec<uuid::Uuid>>> {
+    shows
         .map(|ids| {
             ids.iter()
                 .map(|s| uuid::Uuid::parse_str(s.trim()))
                 .collect::<Result<Vec<_>, _>>()
         })
         .transpose()
-        .context("--shows takes show ids (UUIDs)")?;
-    Ok(Keys::new(secret.as_bytes()).mint(&args.sub, role, shows, args.ttl_secs))
+        .context("--shows takes show ids (UUIDs)")
 }

@@ -32,6 +32,12 @@ sql!(PAY_BUYER, "claims/pay_buyer.sql");
 sql!(CHANGES_AFTER, "show_changes/after.sql");
 sql!(PRUNE_CHANGES, "show_changes/prune.sql");
 sql!(ALLOW_PRUNE, "show_changes/allow_prune.sql");
+sql!(INSERT_SIGNIN_CODE, "sessions/insert_code.sql");
+sql!(REDEEM_SIGNIN_CODE, "sessions/redeem_code.sql");
+sql!(GET_SESSION, "sessions/get.sql");
+sql!(TOUCH_SESSION, "sessions/touch.sql");
+sql!(DELETE_SESSION, "sessions/delete.sql");
+sql!(SWEEP_SESSIONS, "sessions/sweep.sql");
 sql!(SET_ACTOR, "show_changes/set_actor.sql");
 sql!(NOTIFY_QUEUE_USAGE, "listener/queue_usage.sql");
 sql!(TERMINATE_STUCK_LISTENERS, "listener/terminate_stuck.sql");
@@ -63,6 +69,12 @@ pub const ALL: &[(&str, &str)] = &[
     ("CHANGES_AFTER", CHANGES_AFTER),
     ("PRUNE_CHANGES", PRUNE_CHANGES),
     ("ALLOW_PRUNE", ALLOW_PRUNE),
+    ("INSERT_SIGNIN_CODE", INSERT_SIGNIN_CODE),
+    ("REDEEM_SIGNIN_CODE", REDEEM_SIGNIN_CODE),
+    ("GET_SESSION", GET_SESSION),
+    ("TOUCH_SESSION", TOUCH_SESSION),
+    ("DELETE_SESSION", DELETE_SESSION),
+    ("SWEEP_SESSIONS", SWEEP_SESSIONS),
     ("SET_ACTOR", SET_ACTOR),
     ("NOTIFY_QUEUE_USAGE", NOTIFY_QUEUE_USAGE),
     ("TERMINATE_STUCK_LISTENERS", TERMINATE_STUCK_LISTENERS),

@@ -76,6 +76,11 @@ pub const KEEP_ALIVE: Bytes = Bytes::from_static(b": keep-alive\n\n");
 pub const AUTH_EXPIRED: Bytes =
     Bytes::from_static(b"event: auth.expired\ndata: {\"reason\":\"token expired\"}\n\n");
 
+/// Sent when the console session a stream was opened with has ended (signed out, idle,
+/// or past its end), before the stream is closed.
+pub const SESSION_ENDED: Bytes =
+    Bytes::from_static(b"event: auth.expired\ndata: {\"reason\":\"session ended\"}\n\n");
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -175,7 +175,10 @@ impl IntoResponse for AuthError {
             AuthError::Missing | AuthError::Invalid(_) => {
                 (StatusCode::UNAUTHORIZED, "unauthorized")
             }
-            AuthError::Role | AuthError::Show => (StatusCode::FORBIDDEN, "forbidden"),
+            AuthError::Role | AuthError::Show | AuthError::Csrf(_) => {
+                (StatusCode::FORBIDDEN, "forbidden")
+            }
+            AuthError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
         };
         let mut response = error_body(status, code, &self.to_string());
         if status == StatusCode::UNAUTHORIZED {

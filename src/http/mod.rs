@@ -12,6 +12,7 @@ pub mod error;
 pub mod health;
 pub mod multiplex;
 pub mod openapi;
+pub mod session;
 pub mod shows;
 pub mod stream;
 pub mod written;
@@ -20,13 +21,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, FromRef, Request, State};
+use axum::http::{header, HeaderValue};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::Router;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::auth::Keys;
+use crate::auth::session::SessionSettings;
+use crate::auth::{Keys, Sessions};
 use crate::config::Config;
 use crate::db::Db;
 use crate::feed::Feed;
@@ -50,6 +54,17 @@ impl FromRef<AppState> for Keys {
     }
 }
 
+/// The session store is the pool with the session settings: made per request, no state
+/// of its own (sessions live in Postgres).
+impl FromRef<AppState> for Sessions {
+    fn from_ref(state: &AppState) -> Sessions {
+        Sessions::new(
+            state.db.clone(),
+            SessionSettings::from(&state.config.session),
+        )
+    }
+}
+
 /// Every route with its documentation: the one list of routes, which both [`router`] and
 /// [`openapi::document`] are split from.
 pub fn api_router() -> OpenApiRouter<AppState> {
@@ -62,6 +77,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(stream::router())
         .merge(changes::router())
         .merge(multiplex::router())
+        .merge(session::router())
         .merge(openapi::router())
         .merge(api_docs::router())
         .merge(console::router())
@@ -77,6 +93,12 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(wrong_method)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn_with_state(state.clone(), count_responses))
+        // No page or answer of ours hands its URL to another site in `Referer`: a stream
+        // URL may carry `?access_token=`.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
         .layer(
             // Log the path only: the query may carry an access_token.
             TraceLayer::new_for_http().make_span_with(|req: &Request| {

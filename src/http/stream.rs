@@ -30,9 +30,10 @@ use super::openapi::errors::ShowQuery;
 use super::openapi::events::{StreamEvent, STREAM_DESCRIPTION};
 use super::AppState;
 use crate::auth::jwt::now_secs;
-use crate::auth::{Auth, Role};
+use crate::auth::session::Secret;
+use crate::auth::{Auth, Role, Sessions, Via};
 use crate::domain::ShowId;
-use crate::feed::frame::{retry_hint, AUTH_EXPIRED, KEEP_ALIVE};
+use crate::feed::frame::{retry_hint, AUTH_EXPIRED, KEEP_ALIVE, SESSION_ENDED};
 use crate::feed::{FeedError, Next, Subscription};
 use crate::observability::Metrics;
 use crate::server::Hangup;
@@ -178,6 +179,13 @@ pub(crate) fn sse_response<S: Source>(
         source,
         heartbeat,
         expires: Box::pin(tokio::time::sleep_until(now + expires_in)),
+        session_ended: match &auth.1 {
+            Via::Session(id) => Box::pin(session_ended(
+                axum::extract::FromRef::from_ref(state),
+                id.clone(),
+            )),
+            Via::Token => Box::pin(std::future::pending()),
+        },
         // A child token per stream: polling it locks only this stream's own node, not
         // the node every stream shares.
         closing: Box::pin(state.shutdown.streams.child_token().cancelled_owned()),
@@ -222,6 +230,21 @@ pub(crate) fn sse_response<S: Source>(
     response
 }
 
+/// Resolves once session `id` is gone: checked every `SESSION_RECHECK_SECS`, so a
+/// sign-out on any node (a deleted row), an idle end or the absolute end closes the
+/// streams it opened. A failed check (the database away) is no verdict: the next one decides.
+/// A check counts as use of the session, like a request: an open console is in use.
+async fn session_ended(sessions: Sessions, id: Secret) {
+    loop {
+        tokio::time::sleep(sessions.settings.recheck).await;
+        match sessions.lookup(&id).await {
+            Ok(Some(_)) => {}
+            Ok(None) => return,
+            Err(e) => tracing::warn!(error = %e, "rechecking a stream's session failed"),
+        }
+    }
+}
+
 /// One stream's state after its first frames.
 ///
 /// The timers and the shutdown wait are made once per stream and kept, not rebuilt for
@@ -233,6 +256,9 @@ struct EventStream<S> {
     heartbeat: Duration,
     /// Fires when the token's `exp` passes.
     expires: Pin<Box<Sleep>>,
+    /// Resolves when the console session the stream was opened with has ended (never for
+    /// a token).
+    session_ended: Pin<Box<dyn Future<Output = ()> + Send>>,
     /// Resolves when shutdown's grace period ends.
     closing: Pin<Box<WaitForCancellationFutureOwned>>,
     /// Fires at `last_sent + heartbeat` or earlier; re-armed lazily when it fires early,
@@ -332,6 +358,11 @@ impl<S: Source> EventStream<S> {
                     self.done = true;
                     self.log.ended = "token expired";
                     return Some(vec![AUTH_EXPIRED]);
+                }
+                () = self.session_ended.as_mut() => {
+                    self.done = true;
+                    self.log.ended = "session ended";
+                    return Some(vec![SESSION_ENDED]);
                 }
                 () = self.hangup.as_mut() => return None,
                 _ = self.idle.as_mut() => {

@@ -172,6 +172,14 @@ refusal_set!(
     /// A claim's status change: a [`ShowWrite`] that may also conflict.
     ClaimWrite: 400, 401, 403, 404, 409, 413, 415, 422, 500, 503
 );
+refusal_set!(
+    /// Who is signed in: the cookie (missing, garbage or ended), the database.
+    SessionRead: 401, 500, 503
+);
+refusal_set!(
+    /// Sign-out: the CSRF checks when a cookie is sent, the database.
+    SessionEnd: 403, 500, 503
+);
 
 #[cfg(test)]
 mod tests {

@@ -60,6 +60,7 @@ claims; ingest posts comments; admin does everything.",
         (name = "feed", description = "Every change of a show, or of many on one connection: the SSE streams and their polling fallbacks."),
         (name = "operations", description = "Health, readiness and metrics for the load balancer and Prometheus."),
         (name = "reference", description = "This document and the page that renders it."),
+        (name = "session", description = "Console sign-in: a sign-in link's one-time code for a session cookie, who is signed in, sign-out."),
         (name = "console", description = "The operator console's static files."),
     )
 )]
@@ -87,6 +88,15 @@ impl Modify for Fixed {
                 "access_token",
                 "The same JWT as a query parameter, for EventSource (which cannot set \
                  headers). Only the stream takes it.",
+            ))),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "showfeed_session",
+                "The console's session cookie, set by `POST /api/session`. Every route \
+                 that takes a bearer token takes it too; writes with it also need \
+                 `X-Showfeed-CSRF: 1` and a same-origin `Origin`.",
             ))),
         );
         components.responses.extend(errors::components());

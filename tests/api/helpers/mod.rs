@@ -5,9 +5,11 @@
 
 pub mod browser;
 mod db;
+mod session;
 mod sse;
 
 pub use db::*;
+pub use session::*;
 pub use sse::*;
 
 use std::time::Duration;
