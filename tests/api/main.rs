@@ -34,5 +34,6 @@ mod read_your_writes;
 mod resume;
 mod scale;
 mod signin;
+mod signin_console;
 mod slow_subscriber;
 mod smoke;

@@ -1,9 +1,9 @@
-// Requests to the REST API with the tab's token (writes to the open show through its
+// Requests to the REST API with the page's sign-in (writes to the open show through its
 // feed client, read-your-writes), and how a failed one is reported.
 
 import { app } from "./app.js";
-import { tokenUsable } from "./auth.js";
-import { expiredMessage, warn } from "./feed.js";
+import { authHeaders, signedIn } from "./auth.js";
+import { expiredMessage, rejectedMessage, warn } from "./feed.js";
 import { showAlert, showLogin } from "./frame.js";
 
 /** A failed request: HTTP status (0: no answer), the server's error code and message. */
@@ -15,9 +15,9 @@ export class ApiError extends Error {
   }
 }
 
-/** A JSON request with this tab's token; resolves to the response body, throws ApiError. */
+/** A JSON request with this page's sign-in; resolves to the response body, throws ApiError. */
 export async function api(method, path, body) {
-  const init = { method, headers: { Authorization: `Bearer ${app.token}` }, cache: "no-store" };
+  const init = { method, headers: authHeaders(method), cache: "no-store" };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
@@ -41,11 +41,11 @@ export function reportError(what, e) {
   warn(`${what} failed`, { status: e.status, code: e.code, message: e.message });
   if (e.status === 401) {
     app.tokenRejected = true;
-    const message = tokenUsable(app.token) ? `The server rejected this token: ${e.message}` : expiredMessage(app.token);
+    const message = signedIn() ? rejectedMessage(e.message) : expiredMessage();
     showLogin(message);
     return;
   }
-  const hint = e.status === 403 ? " Your token's role may not do that." : "";
+  const hint = e.status === 403 ? " Your role may not do that." : "";
   showAlert(`${what} failed: ${e.message}.${hint}`);
 }
 

@@ -4,7 +4,14 @@
 
 /** The console's state. Everything starts empty: the router fills it. */
 export const app = {
+  /** How the page is signed in: "session" (the cookie), "token" (this tab's JWT), or null. */
+  mode: null,
+  /** The session as `GET /api/session` last told it (session mode), and the server's clock
+   * minus ours when it did. */
+  session: null,
+  sessionSkewMs: 0,
   token: null,
+  /** Who is signed in: a token's claims, or a session's (`{sub, role, shows, exp}`). */
   claims: null,
   /** True after the server answered 401 to this token: another tab's token may replace it. */
   tokenRejected: false,

@@ -16,20 +16,25 @@ export function hideAlert() {
   byId("alert").hidden = true;
 }
 
-/** Shows the sign-in form with `message` (why a token is needed). */
+/** Shows the sign-in form with `message` (why a sign-in is needed). */
 export function showLogin(message) {
   byId("login").hidden = false;
   byId("login-msg").textContent = message || "";
   byId("login-msg").hidden = !message;
   byId("who").textContent = "";
-  byId("signout").hidden = !app.token;
+  byId("signout").hidden = !app.mode;
 }
 
-/** Names the signed-in user and shows the operator-only controls if the role allows. */
+/**
+ * Names who is signed in, with the role and how (a session, which ends at a time the
+ * page warns about, or a token), and shows the operator-only controls if the role allows.
+ */
 export function showWho() {
   const c = app.claims;
-  byId("who").textContent = c ? `${c.sub} · ${c.role}` : "";
-  byId("signout").hidden = !app.token;
+  const how = app.mode === "session" ? "session" : "token";
+  byId("who").textContent = c ? `${c.sub} · ${c.role} · ${how}` : "";
+  byId("who").dataset.mode = app.mode || "";
+  byId("signout").hidden = !app.mode;
   for (const el of document.querySelectorAll("[data-operator]")) el.hidden = !canOperate();
 }
 

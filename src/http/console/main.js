@@ -7,12 +7,13 @@
 // as HTML. The page runs under a CSP with no inline script or style.
 
 import { app } from "./app.js";
-import { forgetToken, setToken, startAuthChannel } from "./auth.js";
+import { codeOf, setToken, signInWithCode, signOut, startAuthChannel } from "./auth.js";
 import { byId } from "./dom.js";
 import { warn } from "./feed.js";
 import { hideAlert, showLogin, showView } from "./frame.js";
 import { wireAlerts } from "./alerts.js";
 import { route } from "./router.js";
+import { watchSession } from "./session.js";
 import { wireShortcuts } from "./shortcuts.js";
 import { wireTabs } from "./tabs.js";
 import { startTheme } from "./theme.js";
@@ -26,22 +27,31 @@ import { closeShowList, createShow, openShowList } from "./views/shows.js";
 import { retryNow, setConnection } from "./views/status.js";
 
 function wire() {
-  byId("login-form").addEventListener("submit", (e) => {
+  byId("login-form").addEventListener("submit", async (e) => {
     e.preventDefault();
-    const token = byId("login-token").value.trim();
-    if (!token) return;
+    const text = byId("login-token").value.trim();
+    if (!text) return;
     byId("login-token").value = "";
     app.tokenRejected = false;
-    setToken(token, { share: true });
+    // A pasted sign-in link (or its code) opens a session here, on the page's current
+    // place; anything else is taken for a token.
+    const code = codeOf(text);
+    if (code) {
+      const refused = await signInWithCode(code);
+      if (refused) return showLogin(refused);
+    } else {
+      setToken(text, { share: true });
+    }
     route();
   });
-  byId("signout").addEventListener("click", () => {
-    forgetToken();
+  byId("signout").addEventListener("click", async () => {
     closeShow();
     closeShowList();
+    const message = await signOut();
+    watchSession();
     showView(null);
     setConnection({ state: "idle" });
-    showLogin("Signed out. This tab forgot its token.");
+    showLogin(message);
   });
   byId("alert-close").addEventListener("click", hideAlert);
   byId("retry-now").addEventListener("click", retryNow);

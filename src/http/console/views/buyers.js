@@ -5,7 +5,7 @@
 
 import { app } from "../app.js";
 import { api, ApiError, reportError, writeAndSee } from "../api.js";
-import { canOperate } from "../auth.js";
+import { authHeaders, canOperate } from "../auth.js";
 import { byId, h } from "../dom.js";
 import { price } from "../money.js";
 import { confirmDialog } from "../frame.js";
@@ -144,8 +144,9 @@ async function onBuyersClick(e) {
 }
 
 /**
- * Downloads the show's carts as CSV: fetched with the Authorization header and handed to
- * the browser as a Blob URL, so the token is never in an address.
+ * Downloads the show's carts as CSV: fetched with the page's sign-in (the session cookie
+ * or the Authorization header) and handed to the browser as a Blob URL, so no credential
+ * is ever in an address.
  */
 async function downloadCarts() {
   const showId = app.showId;
@@ -155,7 +156,7 @@ async function downloadCarts() {
   try {
     let r;
     try {
-      r = await fetch(`/api/shows/${encodeURIComponent(showId)}/carts.csv`, { headers: { Authorization: `Bearer ${app.token}` }, cache: "no-store" });
+      r = await fetch(`/api/shows/${encodeURIComponent(showId)}/carts.csv`, { headers: authHeaders("GET"), cache: "no-store" });
     } catch {
       throw new ApiError(0, "network", "The server cannot be reached");
     }
