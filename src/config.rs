@@ -68,6 +68,42 @@ pub struct AuthArgs {
     /// HS256 secret for JWTs; required with DATABASE_URL (the embedded database keeps its own).
     #[arg(long, env = "JWT_SECRET", value_parser = parse_secret, hide_env_values = true)]
     pub jwt_secret: Option<SecretString>,
+    /// An identity provider's key set (JWKS) URL, http or https: its RS256, ES256 and
+    /// EdDSA tokens are accepted besides HS256 ones.
+    #[arg(long, env = "JWT_JWKS_URL", conflicts_with = "jwt_jwks_file")]
+    pub jwt_jwks_url: Option<String>,
+    /// The same key set from a file (re-read on refresh).
+    #[arg(long, env = "JWT_JWKS_FILE")]
+    pub jwt_jwks_file: Option<PathBuf>,
+    /// PEM certificates to trust for an https `JWT_JWKS_URL` besides the public roots
+    /// (an in-house provider behind a private CA).
+    #[arg(long, env = "JWT_JWKS_CA_FILE")]
+    pub jwt_jwks_ca_file: Option<PathBuf>,
+    /// The `iss` an identity provider's tokens must carry (unchecked when unset).
+    #[arg(long, env = "JWT_ISSUER")]
+    pub jwt_issuer: Option<String>,
+    /// Audiences, comma-separated: an identity provider's token must name one in `aud`
+    /// (unchecked when unset).
+    #[arg(long, env = "JWT_AUDIENCE", value_delimiter = ',')]
+    pub jwt_audience: Vec<String>,
+    /// JSON pointer to the role in an identity provider's token: a role name or an array
+    /// of names (the highest one counts), e.g. `/app_metadata/role`, `/realm_access/roles`.
+    #[arg(long, env = "JWT_ROLE_CLAIM", default_value = "/role", value_parser = parse_pointer)]
+    pub jwt_role_claim: String,
+    /// JSON pointer to the list of show ids the token may see (absent: all shows).
+    #[arg(long, env = "JWT_SHOWS_CLAIM", default_value = "/shows", value_parser = parse_pointer)]
+    pub jwt_shows_claim: String,
+    /// Seconds the key set is trusted before it is fetched again (a removed key stops
+    /// working after this).
+    #[arg(long, env = "JWKS_CACHE_SECS", default_value_t = 300)]
+    pub jwks_cache_secs: u64,
+    /// Least seconds between two fetches caused by an unknown `kid` or a failed fetch (a
+    /// flood of made-up kids cannot hammer the provider).
+    #[arg(long, env = "JWKS_MIN_REFRESH_SECS", default_value_t = 10)]
+    pub jwks_min_refresh_secs: u64,
+    /// Seconds a key set fetch may take (then it fails; the last good set is kept).
+    #[arg(long, env = "JWKS_TIMEOUT_SECS", default_value_t = 5)]
+    pub jwks_timeout_secs: u64,
 }
 
 /// Console sign-in: one-time sign-in codes and the cookie sessions they become
@@ -250,6 +286,17 @@ pub struct LogArgs {
     /// Log as JSON lines instead of text.
     #[arg(long, env = "LOG_JSON", default_value_t = false)]
     pub log_json: bool,
+}
+
+/// A JSON pointer (RFC 6901): empty, or starting with `/`.
+fn parse_pointer(value: &str) -> Result<String, String> {
+    if value.is_empty() || value.starts_with('/') {
+        Ok(value.to_owned())
+    } else {
+        Err(format!(
+            "a JSON pointer starts with '/': did you mean /{value}?"
+        ))
+    }
 }
 
 fn parse_secret(value: &str) -> Result<SecretString, String> {

@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 use axum::extract::FromRef;
 
 use crate::auth::session::Grant;
-use crate::auth::{Keys, Role, Sessions};
+use crate::auth::{IdentityProvider, Keys, Role, Sessions};
 use crate::config::Config;
 use crate::database::Database;
 use crate::dev_pg::DevPostgres;
@@ -56,7 +56,8 @@ impl Application {
         let state = AppState {
             db,
             feed,
-            keys: Keys::new(secret.as_bytes()),
+            keys: Keys::new(secret.as_bytes())
+                .with_identity_provider(IdentityProvider::from_args(&config.auth)?),
             config: Arc::new(config),
             metrics,
             shutdown: Shutdown::default(),

@@ -145,9 +145,7 @@ where
             return from_cookie(parts, &Sessions::from_ref(state)).await;
         };
         let keys = Keys::from_ref(state);
-        let claims = keys
-            .verify(&token)
-            .map_err(|e| AuthError::Invalid(e.to_string()))?;
+        let claims = keys.verify(&token).await.map_err(AuthError::Invalid)?;
         Ok(Auth(claims, Via::Token))
     }
 }

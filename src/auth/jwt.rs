@@ -1,11 +1,13 @@
 //! Signing and checking tokens.
 
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::idp::IdentityProvider;
 use crate::domain::ShowId;
 
 /// What a token allows, from least to most (ingest stands apart: it may only post comments).
@@ -52,12 +54,14 @@ impl TokenClaims {
     }
 }
 
-/// The signing and checking keys, made from `JWT_SECRET`.
+/// The signing and checking keys: HS256 with `JWT_SECRET` (our own tokens, always), and
+/// an identity provider's public keys when one is configured ([`IdentityProvider`]).
 #[derive(Clone)]
 pub struct Keys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    idp: Option<Arc<IdentityProvider>>,
 }
 
 impl Keys {
@@ -70,7 +74,14 @@ impl Keys {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
+            idp: None,
         }
+    }
+
+    /// These keys, also accepting `idp`'s tokens.
+    pub fn with_identity_provider(mut self, idp: Option<IdentityProvider>) -> Self {
+        self.idp = idp.map(Arc::new);
+        self
     }
 
     pub fn sign(&self, claims: &TokenClaims) -> String {
@@ -89,9 +100,24 @@ impl Keys {
         })
     }
 
-    pub fn verify(&self, token: &str) -> Result<TokenClaims, jsonwebtoken::errors::Error> {
-        jsonwebtoken::decode::<TokenClaims>(token, &self.decoding, &self.validation)
-            .map(|d| d.claims)
+    /// The claims of `token`, or why it is refused. The header's `alg` only picks the
+    /// path: HS256 goes to `JWT_SECRET` (so an HS256 token "signed" with a provider's
+    /// public key fails there), anything else to the identity provider, which verifies
+    /// with the algorithm of the key, not the header. `none` is no algorithm at all.
+    pub async fn verify(&self, token: &str) -> Result<TokenClaims, String> {
+        let header = jsonwebtoken::decode_header(token).map_err(|e| e.to_string())?;
+        match (header.alg, &self.idp) {
+            (Algorithm::HS256, _) => {
+                jsonwebtoken::decode::<TokenClaims>(token, &self.decoding, &self.validation)
+                    .map(|d| d.claims)
+                    .map_err(|e| e.to_string())
+            }
+            (_, Some(idp)) => idp.verify(token, &header).await,
+            (alg, None) => Err(format!(
+                "{alg:?} tokens need an identity provider (JWT_JWKS_URL or JWT_JWKS_FILE); \
+                 this server checks HS256 only"
+            )),
+        }
     }
 }
 
@@ -115,10 +141,10 @@ mod tests {
         assert!(Role::Admin.allows(Role::Ingest));
     }
 
-    #[test]
-    fn a_token_signed_with_another_key_is_refused() {
+    #[tokio::test]
+    async fn a_token_signed_with_another_key_is_refused() {
         let token = Keys::new(b"one").mint("a", Role::Admin, None, 60);
-        assert!(Keys::new(b"two").verify(&token).is_err());
-        assert_eq!(Keys::new(b"one").verify(&token).unwrap().sub, "a");
+        assert!(Keys::new(b"two").verify(&token).await.is_err());
+        assert_eq!(Keys::new(b"one").verify(&token).await.unwrap().sub, "a");
     }
 }

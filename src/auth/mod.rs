@@ -1,11 +1,17 @@
-//! Who may do what: HS256 JWTs with `sub`, `exp`, `role` and optional `shows`, or a
-//! console session (cookie) that says the same ([`session`], checked against CSRF by [`csrf`]).
+//! Who may do what: JWTs with `sub`, `exp`, `role` and optional `shows` (HS256 with our
+//! secret, or an identity provider's, [`idp`], keys from its [`jwks`], claims mapped by
+//! [`claim_map`]), or a console session (cookie) that says the same ([`session`], checked
+//! against CSRF by [`csrf`]).
 
+pub mod claim_map;
 pub mod csrf;
 pub mod extractor;
+pub mod idp;
+pub mod jwks;
 pub mod jwt;
 pub mod session;
 
 pub use extractor::{Auth, AuthError, Via};
+pub use idp::IdentityProvider;
 pub use jwt::{Keys, Role, TokenClaims};
 pub use session::Sessions;

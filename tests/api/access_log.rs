@@ -3,98 +3,11 @@
 //! server's reason. A child `showfeed serve` process (JSON logs at info) writes its stdout
 //! to a file the test reads.
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use serde_json::Value;
 use showfeed::auth::Role;
 
 use crate::helpers::*;
-
-/// A node in its own process, its log in a file.
-struct LoggedNode {
-    process: Child,
-    address: String,
-    log: std::path::PathBuf,
-}
-
-impl LoggedNode {
-    async fn start(app: &TestApp) -> LoggedNode {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let log = std::env::temp_dir().join(format!("showfeed-log-{}.jsonl", uuid::Uuid::new_v4()));
-        let process = Command::new(env!("CARGO_BIN_EXE_showfeed"))
-            .arg("serve")
-            .env("DATABASE_URL", connection_string(&app.database))
-            .env("JWT_SECRET", app.secret())
-            .env("BIND_ADDR", format!("127.0.0.1:{port}"))
-            .env("RUST_LOG", "info")
-            .env("LOG_JSON", "true")
-            .stdout(Stdio::from(std::fs::File::create(&log).unwrap()))
-            .spawn()
-            .unwrap();
-        let node = LoggedNode {
-            process,
-            address: format!("http://127.0.0.1:{port}"),
-            log,
-        };
-        let client = reqwest::Client::new();
-        for _ in 0..400 {
-            if let Ok(r) = client.get(node.url("/readyz")).send().await {
-                if r.status() == 200 {
-                    return node;
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        panic!("the showfeed process did not become ready");
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{}", self.address, path)
-    }
-
-    fn text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap()
-    }
-
-    fn lines(&self) -> Vec<Value> {
-        self.text()
-            .lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .collect()
-    }
-
-    /// The first line `matches` accepts, waiting up to 5 s for it.
-    async fn wait_line(&self, what: &str, matches: impl Fn(&Value) -> bool) -> Value {
-        for _ in 0..100 {
-            if let Some(line) = self.lines().into_iter().find(&matches) {
-                return line;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("no log line for {what}; the log:\n{}", self.text());
-    }
-
-    /// The access line of the request with this id.
-    async fn access_line(&self, request_id: &str) -> Value {
-        self.wait_line(&format!("request {request_id}"), |l| {
-            l["target"] == "showfeed::access" && l["fields"]["request_id"] == request_id
-        })
-        .await
-    }
-}
-
-impl Drop for LoggedNode {
-    fn drop(&mut self) {
-        let _ = self.process.kill();
-        let _ = self.process.wait();
-        let _ = std::fs::remove_file(&self.log);
-    }
-}
 
 fn request_id_of(response: &reqwest::Response) -> String {
     response.headers()["x-request-id"]

@@ -49,8 +49,8 @@ fn a_database_url_without_a_jwt_secret_is_refused_clearly() {
     );
 }
 
-#[test]
-fn the_token_command_mints_what_the_service_accepts() {
+#[tokio::test]
+async fn the_token_command_mints_what_the_service_accepts() {
     let output = showfeed()
         .args([
             "token",
@@ -68,6 +68,7 @@ fn the_token_command_mints_what_the_service_accepts() {
     let token = String::from_utf8(output.stdout).unwrap();
     let claims = showfeed::auth::Keys::new(b"cli-secret")
         .verify(token.trim())
+        .await
         .unwrap();
     assert_eq!((claims.sub.as_str(), claims.role), ("olive", Role::Viewer));
     let bad = showfeed()

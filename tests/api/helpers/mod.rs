@@ -5,10 +5,13 @@
 
 pub mod browser;
 mod db;
+pub mod idp;
+mod logged_node;
 mod session;
 mod sse;
 
 pub use db::*;
+pub use logged_node::*;
 pub use session::*;
 pub use sse::*;
 
