@@ -183,6 +183,11 @@ async fn a_printed_link_signs_in_once_with_no_credential_in_any_url_and_sign_out
     no_subscribers_left(&app).await;
 
     let urls = requested_urls(&browser).await;
+    // The whole list, for a reviewer (`--nocapture`): what a request log would show.
+    let mut distinct = urls.clone();
+    distinct.sort();
+    distinct.dedup();
+    println!("request URLs of the console session:\n{}", distinct.join("\n"));
     assert!(
         urls.iter().any(|u| u.contains("/stream")),
         "the recorder saw the stream: {urls:?}"
