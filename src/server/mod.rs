@@ -15,6 +15,7 @@
 mod parse_errors;
 mod slots;
 mod socket;
+mod stream_out;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -44,6 +45,7 @@ use crate::observability::Metrics;
 use slots::{Admission, Busy, Slot, Slots};
 use socket::ConnIo;
 pub use socket::Hangup;
+use stream_out::Handover;
 
 /// Descriptors kept free beyond twice the pool for the listener, logs and the embedded database.
 const FD_HEADROOM: usize = 64;
@@ -256,24 +258,58 @@ async fn serve_connection(
     );
     let io = TokioIo::new(io);
     let hangup = Hangup::new(socket.clone());
+    // An event stream leaves hyper once routed (`stream_out`): the service hands it over
+    // here and stays pending; this task then drops hyper's connection and its buffers.
+    // A oneshot, not an mpsc: tokio's mpsc allocates a block of 32 slots (~4.6 KiB here)
+    // per channel, which an idle stream would keep for its life.
+    let (handover_tx, mut handover_rx) = tokio::sync::oneshot::channel::<Handover>();
+    let handover_tx = Arc::new(std::sync::Mutex::new(Some(handover_tx)));
     let service = service_fn(|req: Request<Incoming>| {
         let busy = slot.busy();
+        let method = req.method().clone();
+        let version = req.version();
         let mut req = req.map(Body::new);
         req.extensions_mut().insert(hangup.clone());
         let router = router.clone();
+        let handover_tx = handover_tx.clone();
         async move {
             let response = router.oneshot(req).await?;
-            Ok::<_, Infallible>(response.map(|body| BusyBody { body, _busy: busy }))
+            let response = response.map(|body| BusyBody { body, _busy: busy });
+            if !stream_out::is_stream(&method, &response) {
+                return Ok::<_, Infallible>(response);
+            }
+            // Only the connection's first stream can be handed over (it closes the
+            // connection); anything later stays with hyper.
+            let tx = handover_tx.lock().ok().and_then(|mut tx| tx.take());
+            let Some(tx) = tx else {
+                return Ok(response);
+            };
+            match tx.send(Handover { version, response }) {
+                Ok(()) => std::future::pending().await,
+                Err(handover) => Ok(handover.response),
+            }
         }
     });
-    let conn = builder.serve_connection(io, service).with_upgrades();
-    tokio::pin!(conn);
-    let result = tokio::select! {
-        result = conn.as_mut() => result,
-        () = slot.evicted() => return,
-        () = closing.cancelled() => {
-            conn.as_mut().graceful_shutdown();
-            conn.await
+    let mut conn = Box::pin(builder.serve_connection(io, service).with_upgrades());
+    let mut shutting_down = false;
+    let mut handover_closed = false;
+    let result = loop {
+        tokio::select! {
+            result = conn.as_mut() => break result,
+            taken = &mut handover_rx, if !handover_closed => match taken {
+                Ok(handover) => {
+                    drop(conn);
+                    stream_out::write(&socket, handover).await;
+                    return;
+                }
+                // The service is gone (the connection is ending): not to be polled again.
+                Err(_) => handover_closed = true,
+            },
+            () = slot.evicted(), if !shutting_down => return,
+            () = closing.cancelled(), if !shutting_down => {
+                conn.as_mut().graceful_shutdown();
+                shutting_down = true;
+            }
         }
     };
     if let Err(e) = result {

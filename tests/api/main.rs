@@ -38,3 +38,4 @@ mod signin;
 mod signin_console;
 mod slow_subscriber;
 mod smoke;
+mod stream_wire;

@@ -187,7 +187,10 @@ async fn a_printed_link_signs_in_once_with_no_credential_in_any_url_and_sign_out
     let mut distinct = urls.clone();
     distinct.sort();
     distinct.dedup();
-    println!("request URLs of the console session:\n{}", distinct.join("\n"));
+    println!(
+        "request URLs of the console session:\n{}",
+        distinct.join("\n")
+    );
     assert!(
         urls.iter().any(|u| u.contains("/stream")),
         "the recorder saw the stream: {urls:?}"
