@@ -13,7 +13,7 @@ use rand::seq::SliceRandom;
 use rand::Rng;
 use serde_json::{json, Value};
 
-use super::token::TokenArgs;
+use super::token::{GrantArgs, TokenArgs};
 use crate::config::Config;
 
 /// `showfeed demo` options.
@@ -123,9 +123,11 @@ pub async fn run(args: DemoArgs, config: &Config) -> anyhow::Result<()> {
         None => super::token::mint(
             config,
             &TokenArgs {
-                sub: "demo".into(),
-                role: "admin".into(),
-                shows: None,
+                grant: GrantArgs {
+                    sub: "demo".into(),
+                    role: "admin".into(),
+                    shows: None,
+                },
                 ttl_secs: 12 * 3600,
             },
         )?,

@@ -12,7 +12,7 @@ use std::str::FromStr;
 use anyhow::Context;
 use clap::Args;
 
-use super::token::{parse_role, parse_shows};
+use super::token::{parse_role, parse_shows, GrantArgs};
 use crate::auth::session::{issue_code, Grant};
 use crate::config::Config;
 use crate::database::Database;
@@ -22,15 +22,8 @@ use crate::dev_pg;
 /// Whom `showfeed login-link` signs in, and where the link points.
 #[derive(Debug, Clone, Args)]
 pub struct LoginLinkArgs {
-    /// Subject: who signs in; recorded as the actor of every change made in the session.
-    #[arg(long)]
-    pub sub: String,
-    /// viewer, operator, ingest or admin.
-    #[arg(long, default_value = "operator")]
-    pub role: String,
-    /// Show ids the session may see (comma separated); absent: all shows.
-    #[arg(long, value_delimiter = ',')]
-    pub shows: Option<Vec<String>>,
+    #[command(flatten)]
+    pub grant: GrantArgs,
     /// The console's address as the person's browser reaches it (default: http:// and
     /// BIND_ADDR), e.g. https://showfeed.example.com.
     #[arg(long)]
@@ -39,15 +32,15 @@ pub struct LoginLinkArgs {
 
 /// Writes the code and prints what it is for, then the link alone on the last line.
 pub async fn run(args: &LoginLinkArgs, config: &Config) -> anyhow::Result<()> {
-    let sub = args.sub.trim();
+    let sub = args.grant.sub.trim();
     anyhow::ensure!(
         (1..=200).contains(&sub.len()),
         "--sub must be 1 to 200 characters"
     );
     let grant = Grant {
         sub: sub.to_owned(),
-        role: parse_role(&args.role)?,
-        shows: parse_shows(args.shows.as_deref())?,
+        role: parse_role(&args.grant.role)?,
+        shows: parse_shows(args.grant.shows.as_deref())?,
     };
     let base = base_url(args, config)?;
     let (_database, db) = connect(config).await?;
@@ -63,7 +56,7 @@ pub async fn run(args: &LoginLinkArgs, config: &Config) -> anyhow::Result<()> {
     println!(
         "sign-in link for {} ({}, {shows}); works once, until {} UTC:",
         grant.sub,
-        args.role.trim().to_lowercase(),
+        args.grant.role.trim().to_lowercase(),
         expires_at.format("%Y-%m-%d %H:%M:%S")
     );
     println!("{base}/#code={code}");

@@ -8,18 +8,25 @@ use crate::auth::{Keys, Role};
 use crate::config::Config;
 use crate::database;
 
-/// What `showfeed token` puts in the JWT.
+/// Who a token (or a sign-in link, `login-link`) is for and what it allows.
 #[derive(Debug, Clone, Args)]
-pub struct TokenArgs {
-    /// Subject: who the token is for; recorded as the actor of every change it makes.
+pub struct GrantArgs {
+    /// Subject: who it is for; recorded as the actor of every change made with it.
     #[arg(long)]
     pub sub: String,
     /// viewer, operator, ingest or admin.
     #[arg(long, default_value = "operator")]
     pub role: String,
-    /// Show ids the token may see (comma separated); absent: all shows.
+    /// Show ids it may see (comma separated); absent: all shows.
     #[arg(long, value_delimiter = ',')]
     pub shows: Option<Vec<String>>,
+}
+
+/// What `showfeed token` puts in the JWT.
+#[derive(Debug, Clone, Args)]
+pub struct TokenArgs {
+    #[command(flatten)]
+    pub grant: GrantArgs,
     /// Lifetime in seconds.
     #[arg(long, default_value_t = 8 * 3600)]
     pub ttl_secs: u64,
@@ -34,9 +41,9 @@ pub fn run(args: &TokenArgs, config: &Config) -> anyhow::Result<()> {
 /// A token the service configured by `config` accepts.
 pub fn mint(config: &Config, args: &TokenArgs) -> anyhow::Result<String> {
     let secret = database::jwt_secret(config)?;
-    let role = parse_role(&args.role)?;
-    let shows = parse_shows(args.shows.as_deref())?;
-    Ok(Keys::new(secret.as_bytes()).mint(&args.sub, role, shows, args.ttl_secs))
+    let role = parse_role(&args.grant.role)?;
+    let shows = parse_shows(args.grant.shows.as_deref())?;
+    Ok(Keys::new(secret.as_bytes()).mint(&args.grant.sub, role, shows, args.ttl_secs))
 }
 
 /// `--role`: one of the four names.

@@ -90,34 +90,26 @@ async fn a_same_origin_write_needs_both_the_origin_and_the_header() {
     let app = spawn_app().await;
     let cookie = app.session_cookie("kim").await;
     let body = json!({"title": "Friday drop", "status": "live"});
-    // Same Origin, no header: refused.
-    let r = app
-        .with_cookie(Method::POST, "/api/shows", &cookie)
-        .header(ORIGIN, &app.address)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_error(r, 403).await;
-    // The header, no Origin and no Sec-Fetch-Site: refused.
-    let r = app
-        .with_cookie(Method::POST, "/api/shows", &cookie)
-        .header(CSRF, "1")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_error(r, 403).await;
-    // The header with Sec-Fetch-Site: cross-site: refused.
-    let r = app
-        .with_cookie(Method::POST, "/api/shows", &cookie)
-        .header(CSRF, "1")
-        .header("Sec-Fetch-Site", "cross-site")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_error(r, 403).await;
+    let refused: [(&str, &[(&str, &str)]); 3] = [
+        ("same Origin, no header", &[("origin", &app.address)]),
+        (
+            "the header, no Origin and no Sec-Fetch-Site",
+            &[(CSRF, "1")],
+        ),
+        (
+            "the header with Sec-Fetch-Site: cross-site",
+            &[(CSRF, "1"), ("sec-fetch-site", "cross-site")],
+        ),
+    ];
+    for (what, headers) in refused {
+        let mut request = app.with_cookie(Method::POST, "/api/shows", &cookie);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let r = request.json(&body).send().await.unwrap();
+        assert_eq!(r.status(), 403, "{what}");
+        assert_error(r, 403).await;
+    }
     // Both, as the console sends them: made.
     let r = app
         .console_write(Method::POST, "/api/shows", &cookie)

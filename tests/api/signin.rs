@@ -2,7 +2,6 @@
 //! session cookie that every node honours, that ends on sign-out, idleness or age, and
 //! whose end closes the streams it opened.
 
-use std::process::Command;
 use std::time::Duration;
 
 use reqwest::header::{COOKIE, ORIGIN};
@@ -16,16 +15,7 @@ use crate::helpers::*;
 #[tokio::test]
 async fn login_link_prints_a_one_time_link_whose_code_becomes_an_http_only_strict_cookie() {
     let app = spawn_app().await;
-    let output = Command::new(env!("CARGO_BIN_EXE_showfeed"))
-        .args(["login-link", "--sub", "alice", "--role", "operator"])
-        .args(["--base-url", &app.address])
-        .env("DATABASE_URL", connection_string(&app.database))
-        .env("JWT_SECRET", app.secret())
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{output:?}");
-    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stdout = app.login_link_output("alice", "operator");
     let link = stdout.trim_end().lines().last().unwrap();
     let (base, code) = link.split_once("/#code=").expect("a link with #code=");
     assert_eq!(base, app.address, "{stdout}");
@@ -276,16 +266,7 @@ async fn a_session_cookie_brought_to_sign_in_is_ended_and_never_reused() {
     let code = app
         .signin_code("gus", Role::Operator, Duration::from_secs(600))
         .await;
-    let r = app
-        .api
-        .post(app.url("/api/session"))
-        .header(ORIGIN, &app.address)
-        .header(CSRF, "1")
-        .header(COOKIE, &first)
-        .json(&json!({ "code": code }))
-        .send()
-        .await
-        .unwrap();
+    let r = app.redeem_bringing(&code, Some(&first)).await;
     assert_eq!(r.status(), 201);
     let second = cookie_of(&r);
     assert_ne!(second, first, "a new id on every sign-in");
@@ -301,16 +282,7 @@ async fn a_session_cookie_brought_to_sign_in_is_ended_and_never_reused() {
     let code = app
         .signin_code("gus", Role::Operator, Duration::from_secs(600))
         .await;
-    let r = app
-        .api
-        .post(app.url("/api/session"))
-        .header(ORIGIN, &app.address)
-        .header(CSRF, "1")
-        .header(COOKIE, &planted)
-        .json(&json!({ "code": code }))
-        .send()
-        .await
-        .unwrap();
+    let r = app.redeem_bringing(&code, Some(&planted)).await;
     assert_eq!(r.status(), 201);
     assert_ne!(cookie_of(&r), planted);
     let r = app
@@ -321,15 +293,10 @@ async fn a_session_cookie_brought_to_sign_in_is_ended_and_never_reused() {
     assert_error(r, 401).await;
 }
 
-#[tokio::test]
-async fn behind_a_trusted_https_proxy_the_cookie_is_secure_and_forwarded_headers_count_only_then() {
-    let proxied = spawn_app_with(|c| c.session.trusted_proxy = true).await;
-    let code = proxied
-        .signin_code("hal", Role::Viewer, Duration::from_secs(600))
-        .await;
-    let r = proxied
-        .api
-        .post(proxied.url("/api/session"))
+/// A sign-in as it arrives through an https proxy at console.example.com.
+async fn redeem_via_https_proxy(app: &TestApp, code: &str) -> reqwest::Response {
+    app.api
+        .post(app.url("/api/session"))
         .header("X-Forwarded-Proto", "https")
         .header("X-Forwarded-Host", "console.example.com")
         .header(ORIGIN, "https://console.example.com")
@@ -337,7 +304,16 @@ async fn behind_a_trusted_https_proxy_the_cookie_is_secure_and_forwarded_headers
         .json(&json!({ "code": code }))
         .send()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_https_proxy_the_cookie_is_secure_and_forwarded_headers_count_only_then() {
+    let proxied = spawn_app_with(|c| c.session.trusted_proxy = true).await;
+    let code = proxied
+        .signin_code("hal", Role::Viewer, Duration::from_secs(600))
+        .await;
+    let r = redeem_via_https_proxy(&proxied, &code).await;
     assert_eq!(r.status(), 201);
     assert!(set_cookie(&r).contains("; Secure"), "{}", set_cookie(&r));
 
@@ -346,17 +322,7 @@ async fn behind_a_trusted_https_proxy_the_cookie_is_secure_and_forwarded_headers
     let code = direct
         .signin_code("hal", Role::Viewer, Duration::from_secs(600))
         .await;
-    let r = direct
-        .api
-        .post(direct.url("/api/session"))
-        .header("X-Forwarded-Proto", "https")
-        .header("X-Forwarded-Host", "console.example.com")
-        .header(ORIGIN, "https://console.example.com")
-        .header(CSRF, "1")
-        .json(&json!({ "code": code }))
-        .send()
-        .await
-        .unwrap();
+    let r = redeem_via_https_proxy(&direct, &code).await;
     assert_error(r, 403).await;
     // The refused sign-in did not use the code up.
     assert_eq!(direct.redeem(&code).await.status(), 201);

@@ -4,7 +4,6 @@
 //! sign-out closes it, and a session's end is announced and leads back to sign-in with
 //! the operator's place kept.
 
-use std::process::Command;
 use std::time::Duration;
 
 use fantoccini::Locator;
@@ -35,16 +34,7 @@ const RECORD_REQUESTS: &str = r#"
 
 /// `showfeed login-link` for `sub` on `app`: its last line, the link.
 fn login_link(app: &TestApp, sub: &str, role: &str) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_showfeed"))
-        .args(["login-link", "--sub", sub, "--role", role])
-        .args(["--base-url", &app.address])
-        .env("DATABASE_URL", connection_string(&app.database))
-        .env("JWT_SECRET", app.secret())
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{output:?}");
-    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stdout = app.login_link_output(sub, role);
     stdout.trim_end().lines().last().unwrap().to_owned()
 }
 

@@ -33,14 +33,40 @@ impl TestApp {
 
     /// `POST /api/session` with `code`, as the console sends it (same origin, CSRF header).
     pub async fn redeem(&self, code: &str) -> reqwest::Response {
-        self.api
+        self.redeem_bringing(code, None).await
+    }
+
+    /// [`TestApp::redeem`] from a browser that already holds `cookie` (a session, or one
+    /// planted by someone else).
+    pub async fn redeem_bringing(&self, code: &str, cookie: Option<&str>) -> reqwest::Response {
+        let mut request = self
+            .api
             .post(self.url("/api/session"))
             .header(ORIGIN, &self.address)
-            .header(CSRF, "1")
+            .header(CSRF, "1");
+        if let Some(cookie) = cookie {
+            request = request.header(COOKIE, cookie);
+        }
+        request
             .json(&serde_json::json!({ "code": code }))
             .send()
             .await
             .unwrap()
+    }
+
+    /// What `showfeed login-link --sub SUB --role ROLE --base-url <this node>` prints (it
+    /// must succeed); the link is its last line.
+    pub fn login_link_output(&self, sub: &str, role: &str) -> String {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_showfeed"))
+            .args(["login-link", "--sub", sub, "--role", role])
+            .args(["--base-url", &self.address])
+            .env("DATABASE_URL", connection_string(&self.database))
+            .env("JWT_SECRET", self.secret())
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8(output.stdout).unwrap()
     }
 
     /// Signs in with a fresh operator code; returns the `Cookie` header value that names
