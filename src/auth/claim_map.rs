@@ -4,7 +4,7 @@
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::jwt::{Role, TokenClaims};
+use super::claims::{Role, TokenClaims};
 use crate::domain::ShowId;
 
 /// The pointers `JWT_ROLE_CLAIM` and `JWT_SHOWS_CLAIM` name; the defaults are our own

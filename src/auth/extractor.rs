@@ -4,8 +4,9 @@ use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header;
 use axum::http::request::Parts;
 
+use super::claims::{Role, TokenClaims};
 use super::csrf::{self, CsrfError};
-use super::jwt::{Keys, Role, TokenClaims};
+use super::jwt::Keys;
 use super::session::{self, Secret, Sessions};
 use crate::domain::ShowId;
 

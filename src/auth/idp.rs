@@ -11,8 +11,8 @@ use jsonwebtoken::{Header, Validation};
 use serde_json::Value;
 
 use super::claim_map::ClaimMap;
+use super::claims::TokenClaims;
 use super::jwks::{Jwks, JwksSettings, JwksSource};
-use super::jwt::TokenClaims;
 use crate::config::AuthArgs;
 
 /// Seconds of clock difference tolerated between the provider and this node on `exp` and

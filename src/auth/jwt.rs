@@ -4,55 +4,11 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::claims::{Role, TokenClaims};
 use super::idp::IdentityProvider;
 use crate::domain::ShowId;
-
-/// What a token allows, from least to most (ingest stands apart: it may only post comments).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Viewer,
-    Operator,
-    Ingest,
-    Admin,
-}
-
-impl Role {
-    /// Whether this role includes `needed`.
-    pub fn allows(self, needed: Role) -> bool {
-        use Role::*;
-        matches!(
-            (self, needed),
-            (Admin, _) | (Operator, Viewer | Operator) | (Viewer, Viewer) | (Ingest, Ingest)
-        )
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        serde_json::from_value(serde_json::Value::String(s.to_owned())).ok()
-    }
-}
-
-/// The token's payload.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct TokenClaims {
-    /// Who: recorded as the actor of every change made with the token.
-    pub sub: String,
-    /// Expiry, seconds since the epoch.
-    pub exp: u64,
-    pub role: Role,
-    /// Shows the token may see; absent: all.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shows: Option<Vec<ShowId>>,
-}
-
-impl TokenClaims {
-    pub fn may_see(&self, show: ShowId) -> bool {
-        self.shows.as_ref().is_none_or(|s| s.contains(&show))
-    }
-}
 
 /// The signing and checking keys: HS256 with `JWT_SECRET` (our own tokens, always), and
 /// an identity provider's public keys when one is configured ([`IdentityProvider`]).
@@ -131,15 +87,6 @@ pub fn now_secs() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn operators_see_but_do_not_ingest_and_admins_do_everything() {
-        assert!(Role::Operator.allows(Role::Viewer));
-        assert!(!Role::Operator.allows(Role::Ingest));
-        assert!(!Role::Viewer.allows(Role::Operator));
-        assert!(!Role::Ingest.allows(Role::Viewer));
-        assert!(Role::Admin.allows(Role::Ingest));
-    }
 
     #[tokio::test]
     async fn a_token_signed_with_another_key_is_refused() {

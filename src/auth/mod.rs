@@ -4,6 +4,7 @@
 //! against CSRF by [`csrf`]).
 
 pub mod claim_map;
+pub mod claims;
 pub mod csrf;
 pub mod extractor;
 pub mod idp;
@@ -11,7 +12,8 @@ pub mod jwks;
 pub mod jwt;
 pub mod session;
 
+pub use claims::{Role, TokenClaims};
 pub use extractor::{Auth, AuthError, Via};
 pub use idp::IdentityProvider;
-pub use jwt::{Keys, Role, TokenClaims};
+pub use jwt::Keys;
 pub use session::Sessions;

@@ -20,7 +20,7 @@ use serde::Serialize;
 use tokio_postgres::Row;
 use uuid::Uuid;
 
-use super::jwt::{Role, TokenClaims};
+use super::claims::{Role, TokenClaims};
 use crate::config::SessionArgs;
 use crate::db::{queries, Db, DbError};
 use crate::domain::ShowId;
