@@ -17,10 +17,10 @@
 use std::future::poll_fn;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
+use std::task::{ready, Context, Poll};
 
 use axum::http::{header, HeaderValue, Method, Response, Version};
 use bytes::Bytes;
-use futures::FutureExt;
 use http_body::Body as _;
 use tokio::net::TcpStream;
 
@@ -60,67 +60,95 @@ pub async fn write(socket: &TcpStream, handover: Handover) {
     if write_all(socket, &mut [Bytes::from(head)]).await.is_err() {
         return;
     }
-    loop {
-        let Some(first) = poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await else {
-            if chunked {
-                let _ = write_all(socket, &mut [Bytes::from_static(b"0\r\n\r\n")]).await;
-            }
-            break;
-        };
-        let Ok(first) = first else {
-            // A failed body ends the response without its terminator: the client sees an
-            // incomplete response, not a clean end.
-            break;
-        };
-        // Made per batch, not kept: an idle stream holds no write buffer.
-        let mut pending: Vec<Bytes> = Vec::new();
-        // The body ended (or failed) while the batch was gathered: it must not be polled
-        // again.
-        let (mut ended, mut failed) = (false, false);
-        let mut frames = 0;
-        let mut bytes = 0;
-        let mut next = Some(first);
-        while let Some(frame) = next.take() {
-            if let Ok(data) = frame.into_data() {
-                if !data.is_empty() {
-                    bytes += data.len();
-                    frames += 1;
-                    if chunked {
-                        pending.push(Bytes::from(format!("{:x}\r\n", data.len())));
-                        pending.push(data);
-                        pending.push(Bytes::from_static(b"\r\n"));
-                    } else {
-                        pending.push(data);
-                    }
-                }
-            }
-            if frames >= BATCH_FRAMES || bytes >= BATCH_BYTES {
-                break;
-            }
-            // More frames that are ready now go out in the same write.
-            match poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).now_or_never() {
-                Some(Some(Ok(frame))) => next = Some(frame),
-                Some(Some(Err(_))) => failed = true,
-                Some(None) => ended = true,
-                None => {}
-            }
-        }
-        if write_all(socket, &mut pending).await.is_err() {
-            break;
-        }
-        drop(pending);
-        if failed {
-            break;
-        }
-        if ended || body.is_end_stream() {
-            if chunked {
-                let _ = write_all(socket, &mut [Bytes::from_static(b"0\r\n\r\n")]).await;
-            }
-            break;
-        }
-    }
+    let mut out = Outgoing::new(chunked);
+    // One poll does it all with the task's own waker: gather what the body has ready, write
+    // it at once, and stay pending on the body (or on the socket, when it is full). Each
+    // frame then costs one ready and one pending poll of the stream, no extra round.
+    poll_fn(|cx| out.poll(cx, socket, Pin::new(&mut body))).await;
     drop(body);
     shutdown_write(socket);
+}
+
+/// Bytes on their way to the socket and where the body stands.
+struct Outgoing {
+    chunked: bool,
+    /// Framed and not yet written; emptied (and freed) after every write, so an idle
+    /// stream holds no buffer.
+    pending: Vec<Bytes>,
+    /// The body has ended (its terminator is queued); done once `pending` is out.
+    ended: bool,
+}
+
+impl Outgoing {
+    fn new(chunked: bool) -> Outgoing {
+        Outgoing {
+            chunked,
+            pending: Vec::new(),
+            ended: false,
+        }
+    }
+
+    fn push(&mut self, data: Bytes) {
+        if data.is_empty() {
+            return;
+        }
+        if self.chunked {
+            self.pending
+                .push(Bytes::from(format!("{:x}\r\n", data.len())));
+            self.pending.push(data);
+            self.pending.push(Bytes::from_static(b"\r\n"));
+        } else {
+            self.pending.push(data);
+        }
+    }
+
+    /// Ready when the response is over: the body ended and all is written, the body
+    /// failed (the response is cut short: no terminator), or the client is gone.
+    fn poll(
+        &mut self,
+        cx: &mut Context<'_>,
+        socket: &TcpStream,
+        mut body: Pin<&mut BusyBody>,
+    ) -> Poll<()> {
+        loop {
+            // Gather what is ready (a batch at most).
+            let mut frames = 0;
+            let mut bytes = 0;
+            while !self.ended && frames < BATCH_FRAMES && bytes < BATCH_BYTES {
+                match body.as_mut().poll_frame(cx) {
+                    Poll::Ready(Some(Ok(frame))) => {
+                        if let Ok(data) = frame.into_data() {
+                            frames += 1;
+                            bytes += data.len();
+                            self.push(data);
+                        }
+                    }
+                    Poll::Ready(Some(Err(_))) => return Poll::Ready(()),
+                    Poll::Ready(None) => {
+                        self.ended = true;
+                        if self.chunked {
+                            self.pending.push(Bytes::from_static(b"0\r\n\r\n"));
+                        }
+                    }
+                    Poll::Pending => break,
+                }
+            }
+            if self.pending.is_empty() {
+                return if self.ended {
+                    Poll::Ready(())
+                } else {
+                    Poll::Pending
+                };
+            }
+            match poll_write_all(cx, socket, &mut self.pending) {
+                Poll::Ready(Ok(())) => self.pending = Vec::new(),
+                Poll::Ready(Err(_)) => return Poll::Ready(()),
+                // The socket is full: the body is not polled until it drains (as hyper
+                // did), so a slow client's backlog stays in the feed, not here.
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
 }
 
 /// The status line and headers, as hyper would write them (plus `Date`, `Connection:
@@ -177,39 +205,43 @@ fn push_header(head: &mut Vec<u8>, name: &str, value: &HeaderValue) {
 
 /// Writes every byte of `parts` (vectored; partial writes advance through them).
 async fn write_all(socket: &TcpStream, parts: &mut [Bytes]) -> io::Result<()> {
-    let mut first = 0;
-    while first < parts.len() {
-        if parts[first].is_empty() {
-            first += 1;
-            continue;
+    let mut parts = parts.to_vec();
+    poll_fn(|cx| poll_write_all(cx, socket, &mut parts)).await
+}
+
+/// Writes from the front of `parts` until all is out (`parts` then empty) or the socket is
+/// full (Pending, with the task registered for write readiness).
+fn poll_write_all(
+    cx: &mut Context<'_>,
+    socket: &TcpStream,
+    parts: &mut Vec<Bytes>,
+) -> Poll<io::Result<()>> {
+    loop {
+        parts.retain(|b| !b.is_empty());
+        if parts.is_empty() {
+            return Poll::Ready(Ok(()));
         }
-        socket.writable().await?;
-        let slices: Vec<IoSlice<'_>> = parts[first..]
-            .iter()
-            .take(1024)
-            .map(|b| IoSlice::new(b))
-            .collect();
-        let written = match socket.try_write_vectored(&slices) {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-            Err(e) => return Err(e),
-        };
-        drop(slices);
-        let mut left = written;
-        while left > 0 {
-            let part = &mut parts[first];
-            if left >= part.len() {
-                left -= part.len();
-                *part = Bytes::new();
-                first += 1;
-            } else {
-                let _ = part.split_to(left);
-                left = 0;
+        ready!(socket.poll_write_ready(cx))?;
+        let written = {
+            let slices: Vec<IoSlice<'_>> =
+                parts.iter().take(1024).map(|b| IoSlice::new(b)).collect();
+            match socket.try_write_vectored(&slices) {
+                Ok(0) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(e) => return Poll::Ready(Err(e)),
             }
+        };
+        let mut left = written;
+        for part in parts.iter_mut() {
+            if left == 0 {
+                break;
+            }
+            let n = left.min(part.len());
+            let _ = part.split_to(n);
+            left -= n;
         }
     }
-    Ok(())
 }
 
 /// Ends our sending half (the client reads the end of the body, then EOF); the descriptor
