@@ -11,6 +11,8 @@ use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet, KeyAlgo
 use jsonwebtoken::{Algorithm, DecodingKey};
 use tokio::sync::Mutex;
 
+use crate::observability::error_chain;
+
 /// Where the key set comes from.
 #[derive(Debug, Clone)]
 pub enum JwksSource {
@@ -147,7 +149,7 @@ impl Jwks {
                     if e.is_timeout() {
                         format!("no answer within {:?}", self.settings.timeout)
                     } else {
-                        format!("request failed: {}", with_causes(&e))
+                        format!("request failed: {}", error_chain(&e))
                     }
                 })?;
                 let status = response.status();
@@ -172,19 +174,6 @@ impl Jwks {
         }
         Ok(keys)
     }
-}
-
-/// `e` and its causes, `: `-separated (reqwest's own message alone says only "error
-/// sending request"; the cause says refused, TLS, DNS...).
-fn with_causes(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        text.push_str(": ");
-        text.push_str(&c.to_string());
-        cause = c.source();
-    }
-    text
 }
 
 fn matching(keys: &[IdpKey], kid: Option<&str>) -> Vec<IdpKey> {

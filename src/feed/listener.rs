@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::Feed;
 use crate::db::queries;
+use crate::observability::error_chain;
 
 /// The channel the triggers notify.
 pub const CHANNEL: &str = "show_changes";
@@ -197,22 +198,6 @@ fn log_loss(e: &ListenError, delay: Duration) {
         ),
         None => tracing::warn!(error = %error, retry_in_ms, "listener connection lost"),
     }
-}
-
-/// `e` and each of its sources, joined with ": ".
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        // `#[error(transparent)]` and wrappers may repeat their source's text.
-        if !text.ends_with(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 /// Why a listener connection ended.
