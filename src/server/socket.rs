@@ -121,6 +121,39 @@ fn poll_write(socket: &TcpStream, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::
     }
 }
 
+/// One vectored write on the shared socket, or Pending (registered for write readiness)
+/// while it is full. Used by hyper's writer and by `stream_out`.
+pub fn poll_write_vectored(
+    socket: &TcpStream,
+    cx: &mut Context<'_>,
+    bufs: &[io::IoSlice<'_>],
+) -> Poll<io::Result<usize>> {
+    loop {
+        ready!(socket.poll_write_ready(cx))?;
+        match socket.try_write_vectored(bufs) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            other => return Poll::Ready(other),
+        }
+    }
+}
+
+/// Ends our sending half (the client reads EOF); the descriptor stays open until the last
+/// `Arc` of the socket goes. An already disconnected socket has nothing left to shut.
+pub fn shutdown_write(socket: &TcpStream) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: shutdown(2) on a descriptor this connection owns; it only ends our sending
+    // half (the `Arc` keeps the descriptor open).
+    if unsafe { libc::shutdown(socket.as_raw_fd(), libc::SHUT_WR) } == 0 {
+        return Ok(());
+    }
+    let e = io::Error::last_os_error();
+    if e.raw_os_error() == Some(libc::ENOTCONN) {
+        Ok(())
+    } else {
+        Err(e)
+    }
+}
+
 impl AsyncRead for ConnIo {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -173,13 +206,7 @@ impl AsyncWrite for ConnIo {
             return Poll::Ready(Ok(n));
         }
         this.line_read = false;
-        loop {
-            ready!(this.socket.poll_write_ready(cx))?;
-            match this.socket.try_write_vectored(bufs) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                other => return Poll::Ready(other),
-            }
-        }
+        poll_write_vectored(&this.socket, cx, bufs)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -195,21 +222,7 @@ impl AsyncWrite for ConnIo {
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         ready!(this.poll_replacement(cx))?;
-        use std::os::fd::AsRawFd;
-        // SAFETY: shutdown(2) on a descriptor this connection owns; it only ends our
-        // sending half (the `Arc` keeps the descriptor open).
-        let done = unsafe { libc::shutdown(this.socket.as_raw_fd(), libc::SHUT_WR) };
-        if done == 0 {
-            Poll::Ready(Ok(()))
-        } else {
-            let e = io::Error::last_os_error();
-            // Already disconnected: nothing left to shut.
-            if e.raw_os_error() == Some(libc::ENOTCONN) {
-                Poll::Ready(Ok(()))
-            } else {
-                Poll::Ready(Err(e))
-            }
-        }
+        Poll::Ready(shutdown_write(&this.socket))
     }
 }
 

@@ -24,7 +24,7 @@ use bytes::Bytes;
 use http_body::Body as _;
 use tokio::net::TcpStream;
 
-use super::BusyBody;
+use super::{socket, BusyBody};
 
 /// Frames gathered into one write at most (and bytes, roughly): enough to empty a backlog
 /// in a few syscalls, small enough that no frame waits behind a large batch.
@@ -56,17 +56,17 @@ pub async fn write(socket: &TcpStream, handover: Handover) {
     let Handover { version, response } = handover;
     let chunked = version != Version::HTTP_10 && version != Version::HTTP_09;
     let (parts, mut body) = response.into_parts();
-    let head = render_head(&parts, version, chunked);
-    if write_all(socket, &mut [Bytes::from(head)]).await.is_err() {
-        return;
-    }
     let mut out = Outgoing::new(chunked);
+    // The head goes out with the first frames, in the same write.
+    out.pending
+        .push(Bytes::from(render_head(&parts, version, chunked)));
     // One poll does it all with the task's own waker: gather what the body has ready, write
     // it at once, and stay pending on the body (or on the socket, when it is full). Each
     // frame then costs one ready and one pending poll of the stream, no extra round.
     poll_fn(|cx| out.poll(cx, socket, Pin::new(&mut body))).await;
     drop(body);
-    shutdown_write(socket);
+    // Errors (the client already gone) leave nothing to do.
+    let _ = socket::shutdown_write(socket);
 }
 
 /// Bytes on their way to the socket and where the body stands.
@@ -203,12 +203,6 @@ fn push_header(head: &mut Vec<u8>, name: &str, value: &HeaderValue) {
     head.extend_from_slice(b"\r\n");
 }
 
-/// Writes every byte of `parts` (vectored; partial writes advance through them).
-async fn write_all(socket: &TcpStream, parts: &mut [Bytes]) -> io::Result<()> {
-    let mut parts = parts.to_vec();
-    poll_fn(|cx| poll_write_all(cx, socket, &mut parts)).await
-}
-
 /// Writes from the front of `parts` until all is out (`parts` then empty) or the socket is
 /// full (Pending, with the task registered for write readiness).
 fn poll_write_all(
@@ -221,17 +215,12 @@ fn poll_write_all(
         if parts.is_empty() {
             return Poll::Ready(Ok(()));
         }
-        ready!(socket.poll_write_ready(cx))?;
-        let written = {
-            let slices: Vec<IoSlice<'_>> =
-                parts.iter().take(1024).map(|b| IoSlice::new(b)).collect();
-            match socket.try_write_vectored(&slices) {
-                Ok(0) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                Err(e) => return Poll::Ready(Err(e)),
-            }
-        };
+        let slices: Vec<IoSlice<'_>> = parts.iter().take(1024).map(|b| IoSlice::new(b)).collect();
+        let written = ready!(socket::poll_write_vectored(socket, cx, &slices))?;
+        drop(slices);
+        if written == 0 {
+            return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+        }
         let mut left = written;
         for part in parts.iter_mut() {
             if left == 0 {
@@ -241,16 +230,5 @@ fn poll_write_all(
             let _ = part.split_to(n);
             left -= n;
         }
-    }
-}
-
-/// Ends our sending half (the client reads the end of the body, then EOF); the descriptor
-/// closes when the last `Arc` of the socket goes.
-fn shutdown_write(socket: &TcpStream) {
-    use std::os::fd::AsRawFd;
-    // SAFETY: shutdown(2) on a descriptor this connection owns; it only ends our sending
-    // half. Errors (already disconnected) leave nothing to do.
-    unsafe {
-        libc::shutdown(socket.as_raw_fd(), libc::SHUT_WR);
     }
 }
