@@ -26,16 +26,6 @@ impl Default for ClaimMap {
     }
 }
 
-/// Rank of a role when an array names several: the order `Role` declares them in.
-fn rank(role: Role) -> u8 {
-    match role {
-        Role::Viewer => 0,
-        Role::Operator => 1,
-        Role::Ingest => 2,
-        Role::Admin => 3,
-    }
-}
-
 impl ClaimMap {
     /// The claims of a verified payload, or why they cannot be ours (a message for the 401).
     pub fn map(&self, payload: &Value) -> Result<TokenClaims, String> {
@@ -70,7 +60,7 @@ impl ClaimMap {
             Value::Array(names) => names
                 .iter()
                 .filter_map(|n| n.as_str().and_then(Role::parse))
-                .max_by_key(|r| rank(*r)),
+                .max(),
             _ => None,
         }
     }

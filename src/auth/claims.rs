@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use crate::domain::ShowId;
 
 /// What a token allows, from least to most (ingest stands apart: it may only post comments).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// The order is the declared one; where several roles are named (an identity provider's
+/// roles array) the highest counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Viewer,
@@ -27,6 +29,16 @@ impl Role {
 
     pub fn parse(s: &str) -> Option<Role> {
         serde_json::from_value(serde_json::Value::String(s.to_owned())).ok()
+    }
+
+    /// The name `parse` reads (and the serialised form).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Operator => "operator",
+            Role::Ingest => "ingest",
+            Role::Admin => "admin",
+        }
     }
 }
 
@@ -60,5 +72,12 @@ mod tests {
         assert!(!Role::Viewer.allows(Role::Operator));
         assert!(!Role::Ingest.allows(Role::Viewer));
         assert!(Role::Admin.allows(Role::Ingest));
+    }
+
+    #[test]
+    fn a_role_reads_back_its_name() {
+        for role in [Role::Viewer, Role::Operator, Role::Ingest, Role::Admin] {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
     }
 }

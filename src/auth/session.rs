@@ -178,15 +178,6 @@ impl From<tokio_postgres::Error> for RedeemError {
     }
 }
 
-fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::Viewer => "viewer",
-        Role::Operator => "operator",
-        Role::Ingest => "ingest",
-        Role::Admin => "admin",
-    }
-}
-
 /// Writes a new one-time code for `grant`, valid for `ttl`; returns the code (shown once,
 /// only its hash is stored) and its expiry. Takes a client, not the store, so that the
 /// `login-link` command can run it on its own small pool.
@@ -203,7 +194,7 @@ pub async fn issue_code(
             &[
                 &code.bytes(),
                 &grant.sub,
-                &role_name(grant.role),
+                &grant.role.as_str(),
                 &grant.shows,
                 &ttl.as_secs_f64(),
             ],

@@ -56,7 +56,7 @@ pub async fn run(args: &LoginLinkArgs, config: &Config) -> anyhow::Result<()> {
     println!(
         "sign-in link for {} ({}, {shows}); works once, until {} UTC:",
         grant.sub,
-        args.grant.role.trim().to_lowercase(),
+        grant.role.as_str(),
         expires_at.format("%Y-%m-%d %H:%M:%S")
     );
     println!("{base}/#code={code}");
