@@ -91,6 +91,16 @@ impl Database {
     }
 
     /// The secret to sign and verify tokens with.
+    /// A database someone else runs (no embedded cluster of ours, no secret), e.g. the
+    /// embedded cluster of a running `showfeed serve`, reached through its socket.
+    pub fn running_at(pg_config: tokio_postgres::Config) -> Database {
+        Database {
+            pg_config,
+            embedded: None,
+            secret: None,
+        }
+    }
+
     pub fn jwt_secret(&self) -> Result<&str, OpenError> {
         self.secret.as_deref().ok_or(OpenError::MissingSecret)
     }

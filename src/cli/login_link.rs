@@ -16,7 +16,7 @@ use super::token::{parse_role, parse_shows, GrantArgs};
 use crate::auth::session::{issue_code, Grant};
 use crate::config::Config;
 use crate::database::Database;
-use crate::db::{migrate, Db};
+use crate::db::Db;
 use crate::dev_pg;
 
 /// Whom `showfeed login-link` signs in, and where the link points.
@@ -86,7 +86,7 @@ fn base_url(args: &LoginLinkArgs, config: &Config) -> anyhow::Result<String> {
 /// `serve` holds is reached through its socket (a second postmaster could not start on
 /// its data); otherwise [`Database::open`] resolves it (and keeps an embedded one up while
 /// the command runs).
-async fn connect(config: &Config) -> anyhow::Result<(Option<Database>, Db)> {
+async fn connect(config: &Config) -> anyhow::Result<(Database, Db)> {
     let running = config
         .database
         .database_url
@@ -95,21 +95,12 @@ async fn connect(config: &Config) -> anyhow::Result<(Option<Database>, Db)> {
             dev_pg::running_connection_string(&config.database.embedded_dir(), dev_pg::SUPERUSER)
         })
         .flatten();
-    let (database, pg_config) = match running {
-        Some(url) => (None, tokio_postgres::Config::from_str(&url)?),
-        None => {
-            let database = Database::open(config)?;
-            let pg_config = database.pg_config.clone();
-            (Some(database), pg_config)
-        }
+    let database = match running {
+        Some(url) => Database::running_at(tokio_postgres::Config::from_str(&url)?),
+        None => Database::open(config)?,
     };
-    let db = Db::connect(pg_config, 2)
-        .await
-        .context("connecting to Postgres")?;
-    let mut client = db.client().await.context("connecting to Postgres")?;
-    migrate::run(&mut client)
-        .await
-        .context("applying migrations (the sign-in codes' table comes with them)")?;
-    drop(client);
+    let (db, _) = database.connect_migrated(2).await.context(
+        "connecting to Postgres and applying migrations (the sign-in codes' table comes with them)",
+    )?;
     Ok((database, db))
 }
