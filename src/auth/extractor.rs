@@ -7,7 +7,7 @@ use axum::http::request::Parts;
 use super::claims::{Role, TokenClaims};
 use super::csrf::{self, CsrfError};
 use super::jwt::Keys;
-use super::session::{self, Secret, Sessions};
+use super::session::{self, Secret, Session, Sessions};
 use crate::domain::ShowId;
 
 /// A request's verified credential. Taken from `Authorization: Bearer`, or from the
@@ -110,25 +110,36 @@ pub fn session_cookie(parts: &Parts) -> Option<&str> {
         })
 }
 
-/// The console's session: the cookie's id looked up in Postgres; writes also pass the
-/// CSRF checks ([`csrf`]). Garbage and unknown ids are the same 401.
-async fn from_cookie(parts: &Parts, sessions: &Sessions) -> Result<Auth, AuthError> {
+/// The session id the request's cookie names: Missing without a cookie, Invalid for one
+/// this server could not have set (refused before any query).
+pub fn session_id(parts: &Parts) -> Result<Secret, AuthError> {
     let value = session_cookie(parts).ok_or(AuthError::Missing)?;
-    let id = Secret::parse(value).ok_or_else(|| {
-        AuthError::Invalid("the session cookie is not one this server set".into())
-    })?;
-    if csrf::changes_state(&parts.method) {
-        csrf::check(parts, sessions.settings.trusted_proxy)?;
-    }
-    let session = sessions.lookup(&id).await.map_err(|e| {
+    Secret::parse(value)
+        .ok_or_else(|| AuthError::Invalid("the session cookie is not one this server set".into()))
+}
+
+/// The live session `id` names: Invalid when it has ended (signed out, idle, expired or
+/// never existed: the same 401), Unavailable when the store cannot be reached.
+pub async fn live_session(sessions: &Sessions, id: &Secret) -> Result<Session, AuthError> {
+    let session = sessions.lookup(id).await.map_err(|e| {
         tracing::warn!(error = %e, "session lookup failed");
         AuthError::Unavailable
     })?;
-    let session = session.ok_or_else(|| {
+    session.ok_or_else(|| {
         AuthError::Invalid(
             "the session has ended (signed out, idle or expired): sign in again".into(),
         )
-    })?;
+    })
+}
+
+/// The console's session: the cookie's id looked up in Postgres; writes also pass the
+/// CSRF checks ([`csrf`]) first.
+async fn from_cookie(parts: &Parts, sessions: &Sessions) -> Result<Auth, AuthError> {
+    let id = session_id(parts)?;
+    if csrf::changes_state(&parts.method) {
+        csrf::check(parts, sessions.settings.trusted_proxy)?;
+    }
+    let session = live_session(sessions, &id).await?;
     Ok(Auth(session.claims(), Via::Session(id)))
 }
 

@@ -148,18 +148,28 @@ impl Session {
         // The table's check allows only these four names.
         let role = Role::parse(&role).unwrap_or(Role::Viewer);
         let shows: Option<Vec<Uuid>> = row.get("shows");
-        let last_seen: DateTime<Utc> = row.get("last_seen");
         let expires_at: DateTime<Utc> = row.get("expires_at");
-        let idle = chrono::Duration::from_std(idle).unwrap_or(chrono::Duration::MAX);
-        Ok(Session {
+        let mut session = Session {
             sub: row.get("sub"),
             role,
             shows: shows.map(|s| s.into_iter().map(ShowId).collect()),
             created_at: row.get("created_at"),
             expires_at,
-            idle_expires_at: (last_seen + idle).min(expires_at),
+            idle_expires_at: expires_at,
             now: row.get("now"),
-        })
+        };
+        session.seen_at(row.get("last_seen"), idle);
+        Ok(session)
+    }
+
+    /// Moves the idle end to `idle` after `last_seen` (never past the absolute end).
+    fn seen_at(&mut self, last_seen: DateTime<Utc>, idle: Duration) {
+        let idle = chrono::Duration::from_std(idle).unwrap_or(chrono::Duration::MAX);
+        // Checked: a huge SESSION_IDLE_SECS must not overflow the date (then: no idle end).
+        let idle_end = last_seen
+            .checked_add_signed(idle)
+            .unwrap_or(self.expires_at);
+        self.idle_expires_at = idle_end.min(self.expires_at);
     }
 }
 
@@ -270,10 +280,7 @@ impl Sessions {
         if stale {
             let touch = client.prepare_cached(queries::TOUCH_SESSION).await?;
             if let Some(row) = client.query_opt(&touch, &[&id.bytes()]).await? {
-                let last_seen: DateTime<Utc> = row.get(0);
-                let idle =
-                    chrono::Duration::from_std(self.settings.idle).unwrap_or(chrono::Duration::MAX);
-                session.idle_expires_at = (last_seen + idle).min(session.expires_at);
+                session.seen_at(row.get(0), self.settings.idle);
             }
         }
         Ok(Some(session))

@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 use super::error::{error_body, ApiError, ApiJson};
 use super::openapi::errors::{CreateWrite, SessionEnd, SessionRead};
 use super::AppState;
-use crate::auth::extractor::session_cookie;
+use crate::auth::extractor::{live_session, session_cookie, session_id};
 use crate::auth::session::{RedeemError, Secret, Session, COOKIE};
 use crate::auth::{csrf, AuthError, Sessions};
 
@@ -90,23 +90,13 @@ async fn sign_in(
         SessionRead,
     ),
 )]
-async fn current_session(State(state): State<AppState>, parts: Parts) -> Response {
-    let sessions = Sessions::from_ref(&state);
-    let Some(value) = session_cookie(&parts) else {
-        return AuthError::Missing.into_response();
-    };
-    let Some(id) = Secret::parse(value) else {
-        return AuthError::Invalid("the session cookie is not one this server set".into())
-            .into_response();
-    };
-    match sessions.lookup(&id).await {
-        Ok(Some(session)) => no_store(Json(session).into_response()),
-        Ok(None) => AuthError::Invalid(
-            "the session has ended (signed out, idle or expired): sign in again".into(),
-        )
-        .into_response(),
-        Err(e) => ApiError::from(e).into_response(),
-    }
+async fn current_session(
+    State(state): State<AppState>,
+    parts: Parts,
+) -> Result<Response, AuthError> {
+    let id = session_id(&parts)?;
+    let session = live_session(&Sessions::from_ref(&state), &id).await?;
+    Ok(no_store(Json(session).into_response()))
 }
 
 /// Signs out: the session is deleted, so every node refuses its cookie from now on and
