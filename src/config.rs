@@ -2,7 +2,7 @@
 //! file is read first), with the defaults `.env.example` documents.
 //!
 //! They come in groups, one per part of the service that reads them ([`DatabaseArgs`],
-//! [`AuthArgs`], [`SessionArgs`], [`HttpArgs`], [`FeedArgs`], [`ShowArgs`], [`ListenerArgs`], [`LogArgs`]), flattened into
+//! [`AuthArgs`], [`SessionArgs`], [`HttpArgs`], [`FeedArgs`], [`ShowArgs`], [`ListenerArgs`], [`RelayArgs`], [`LogArgs`]), flattened into
 //! [`Config`]. Each group converts into the settings type its part takes, so a part never
 //! sees flags it does not use. The commands themselves live in [`crate::cli`].
 
@@ -14,6 +14,7 @@ use clap::{Args, Parser};
 use secrecy::SecretString;
 
 use crate::feed::listener::ListenerSettings;
+use crate::feed::relay::RelaySettings;
 use crate::feed::FeedSettings;
 
 /// Settings of the service; each flag also reads the environment variable in capitals.
@@ -33,6 +34,8 @@ pub struct Config {
     pub shows: ShowArgs,
     #[command(flatten)]
     pub listener: ListenerArgs,
+    #[command(flatten)]
+    pub relay: RelayArgs,
     #[command(flatten)]
     pub log: LogArgs,
 }
@@ -275,6 +278,32 @@ impl From<&ListenerArgs> for ListenerSettings {
             queue_warn: args.notify_queue_warn,
             watchdog_usage: args.watchdog_queue_usage,
             stale_after: Duration::from_secs(args.listener_stale_secs.max(1)),
+        }
+    }
+}
+
+/// The relay doorbell (README, "The doorbell: trigger or relay"): every node stands for it,
+/// one holds it; it rings only for writers in relay mode (`showfeed doorbell relay`).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Relay")]
+pub struct RelayArgs {
+    /// Stand in the relay election (`false`: this node never relays; some node must).
+    #[arg(long, env = "RELAY", default_value_t = true, action = clap::ArgAction::Set)]
+    pub relay: bool,
+    /// Milliseconds between the relay's looks while changes keep coming.
+    #[arg(long, env = "RELAY_POLL_MIN_MS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub relay_poll_min_ms: u64,
+    /// The longest wait between the relay's looks when nothing happens.
+    #[arg(long, env = "RELAY_POLL_MAX_MS", default_value_t = 250, value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    pub relay_poll_max_ms: u64,
+}
+
+impl From<&RelayArgs> for RelaySettings {
+    fn from(args: &RelayArgs) -> Self {
+        RelaySettings {
+            enabled: args.relay,
+            poll_min: Duration::from_millis(args.relay_poll_min_ms),
+            poll_max: Duration::from_millis(args.relay_poll_max_ms),
         }
     }
 }

@@ -132,8 +132,14 @@ impl Application {
         let feed = state.feed.clone();
         let listener_task = tokio::spawn(crate::feed::listener::run(
             state.feed.clone(),
-            pg_config,
+            pg_config.clone(),
             crate::feed::listener::ListenerSettings::from(&state.config.listener),
+            shutdown.stop.clone(),
+        ));
+        let relay_task = tokio::spawn(crate::feed::relay::run(
+            state.metrics.clone(),
+            pg_config.clone(),
+            crate::feed::relay::RelaySettings::from(&state.config.relay),
             shutdown.stop.clone(),
         ));
 
@@ -156,6 +162,7 @@ impl Application {
         }
         shutdown.stop.cancel();
         let _ = listener_task.await;
+        let _ = relay_task.await;
         feed.close().await;
         shutdown.finish().await;
         drop(embedded);

@@ -1,12 +1,13 @@
 //! The command line: which command runs, and one module per command with its body.
 //!
 //! `showfeed [serve]` ([`serve`]), `showfeed migrate` ([`migrate`]), `showfeed token`
-//! ([`token`]), `showfeed login-link` ([`login_link`]), `showfeed demo` ([`demo`]), `showfeed prune` ([`prune`]). Every command
+//! ([`token`]), `showfeed login-link` ([`login_link`]), `showfeed demo` ([`demo`]), `showfeed prune` ([`prune`]), `showfeed doorbell` ([`doorbell`]). Every command
 //! takes the same [`Config`] (flags and environment); the ones with options of their own
 //! flatten them in front of it. Errors here are `anyhow`, each with the context an
 //! operator needs; `main` prints the chain on one line.
 
 pub mod demo;
+pub mod doorbell;
 pub mod login_link;
 pub mod migrate;
 pub mod prune;
@@ -20,7 +21,7 @@ use crate::database::Database;
 use crate::db::Db;
 
 /// `showfeed [serve]`, `showfeed migrate`, `showfeed token ...`, `showfeed login-link ...`, `showfeed demo`,
-/// `showfeed prune`.
+/// `showfeed prune`, `showfeed doorbell`.
 #[derive(Debug, Parser)]
 #[command(
     name = "showfeed",
@@ -73,6 +74,14 @@ pub enum Command {
         #[command(flatten)]
         config: Config,
     },
+    /// Print how changes ring the doorbell, or switch it: `relay` (writers' transactions
+    /// carry no NOTIFY) or `trigger` (each one does), at runtime.
+    Doorbell {
+        #[command(flatten)]
+        doorbell: doorbell::DoorbellArgs,
+        #[command(flatten)]
+        config: Config,
+    },
 }
 
 impl Cli {
@@ -92,7 +101,8 @@ impl Cli {
                 | Command::Token { config, .. }
                 | Command::LoginLink { config, .. }
                 | Command::Demo { config, .. }
-                | Command::Prune { config, .. },
+                | Command::Prune { config, .. }
+                | Command::Doorbell { config, .. },
             ) => config,
         }
     }
@@ -108,6 +118,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::LoginLink { link, config }) => login_link::run(&link, &config).await,
         Some(Command::Demo { demo, config }) => demo::run(demo, &config).await,
         Some(Command::Prune { prune, config }) => prune::run(&prune, &config).await,
+        Some(Command::Doorbell { doorbell, config }) => doorbell::run(&doorbell, &config).await,
         Some(Command::Openapi) => {
             // The same bytes `GET /api/openapi.json` serves, built from the router.
             println!("{}", crate::http::openapi::document_json());

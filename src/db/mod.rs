@@ -8,6 +8,7 @@
 
 pub mod claims;
 pub mod comments;
+pub mod doorbell;
 pub mod items;
 pub mod migrate;
 pub mod queries;

@@ -41,6 +41,11 @@ sql!(SWEEP_SESSIONS, "sessions/sweep.sql");
 sql!(SET_ACTOR, "show_changes/set_actor.sql");
 sql!(NOTIFY_QUEUE_USAGE, "listener/queue_usage.sql");
 sql!(TERMINATE_STUCK_LISTENERS, "listener/terminate_stuck.sql");
+sql!(RELAY_TRY_LEAD, "relay/try_lead.sql");
+sql!(RELAY_LOOK, "relay/look.sql");
+sql!(RELAY_RING, "relay/ring.sql");
+sql!(DOORBELL_MODE, "relay/mode.sql");
+sql!(SET_DOORBELL_MODE, "relay/set_mode.sql");
 
 /// All of the above, for the test that prepares each one.
 pub const ALL: &[(&str, &str)] = &[
@@ -78,4 +83,9 @@ pub const ALL: &[(&str, &str)] = &[
     ("SET_ACTOR", SET_ACTOR),
     ("NOTIFY_QUEUE_USAGE", NOTIFY_QUEUE_USAGE),
     ("TERMINATE_STUCK_LISTENERS", TERMINATE_STUCK_LISTENERS),
+    ("RELAY_TRY_LEAD", RELAY_TRY_LEAD),
+    ("RELAY_LOOK", RELAY_LOOK),
+    ("RELAY_RING", RELAY_RING),
+    ("DOORBELL_MODE", DOORBELL_MODE),
+    ("SET_DOORBELL_MODE", SET_DOORBELL_MODE),
 ];

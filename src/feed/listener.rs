@@ -11,13 +11,12 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 use futures::StreamExt;
-use rand::Rng;
 use tokio_postgres::{AsyncMessage, NoTls};
 use tokio_util::sync::CancellationToken;
 
+use super::session::{log_loss, Backoff, SessionError};
 use super::Feed;
 use crate::db::queries;
-use crate::observability::error_chain;
 
 /// The channel the triggers notify.
 pub const CHANNEL: &str = "show_changes";
@@ -39,21 +38,6 @@ pub struct ListenerSettings {
     pub stale_after: Duration,
 }
 
-/// Exponential backoff between reconnect attempts, with "equal" jitter (a delay drawn from
-/// the upper half of the cap): nodes cut off together do not reconnect together, yet none
-/// retries at once.
-struct Backoff {
-    attempt: u32,
-}
-
-impl Backoff {
-    fn next_delay(&mut self) -> Duration {
-        let cap_ms = (100u64 << self.attempt.min(7)).min(10_000);
-        self.attempt += 1;
-        Duration::from_millis(rand::thread_rng().gen_range(cap_ms / 2..=cap_ms))
-    }
-}
-
 /// Runs until `shutdown` is cancelled, reconnecting as needed.
 pub async fn run(
     feed: Feed,
@@ -62,7 +46,7 @@ pub async fn run(
     shutdown: CancellationToken,
 ) {
     let config = crate::db::session_config(config, "showfeed-listener");
-    let mut backoff = Backoff { attempt: 0 };
+    let mut backoff = Backoff::default();
     let metrics = || feed.metrics();
     let mut first = true;
     while !shutdown.is_cancelled() {
@@ -75,7 +59,7 @@ pub async fn run(
             Err(e) => {
                 metrics().listener_up.store(false, Relaxed);
                 let delay = backoff.next_delay();
-                log_loss(&e, delay);
+                log_loss("listener connection lost", &e, delay);
                 tokio::select! {
                     _ = tokio::time::sleep(delay) => {}
                     _ = shutdown.cancelled() => break,
@@ -94,7 +78,7 @@ async fn listen_once(
     settings: &ListenerSettings,
     shutdown: &CancellationToken,
     backoff: &mut Backoff,
-) -> Result<(), ListenError> {
+) -> Result<(), SessionError> {
     let (client, mut connection) = config.connect(NoTls).await?;
     // Drive the connection in its own task: it hands each notification to the feed (a
     // non-blocking call) and ends when the connection does.
@@ -118,7 +102,7 @@ async fn listen_once(
     // covers everything committed while we were not listening.
     feed.repair_all();
     feed.metrics().listener_up.store(true, Relaxed);
-    backoff.attempt = 0;
+    backoff.reset();
     tracing::info!("listening on channel {CHANNEL}");
 
     let mut ticker = tokio::time::interval(settings.ping_every);
@@ -128,17 +112,18 @@ async fn listen_once(
             result = &mut closed_rx => {
                 return match result {
                     Ok(Err(e)) => Err(e.into()),
-                    _ => Err(ListenError::Closed),
+                    _ => Err(SessionError::Closed),
                 };
             }
             _ = ticker.tick() => {
                 let ping = client.query_one(queries::NOTIFY_QUEUE_USAGE, &[]);
-                let usage: f64 = match tokio::time::timeout(PING_TIMEOUT, ping).await {
-                    Ok(Ok(row)) => row.get(0),
+                let (usage, relay): (f64, bool) = match tokio::time::timeout(PING_TIMEOUT, ping).await {
+                    Ok(Ok(row)) => (row.get(0), row.get(1)),
                     Ok(Err(e)) => return Err(e.into()),
-                    Err(_) => return Err(ListenError::PingTimeout(PING_TIMEOUT)),
+                    Err(_) => return Err(SessionError::PingTimeout(PING_TIMEOUT)),
                 };
                 feed.metrics().notify_queue_usage_ppm.store((usage * 1e6) as u64, Relaxed);
+                feed.metrics().doorbell_relay.store(relay, Relaxed);
                 if usage > settings.queue_warn {
                     tracing::warn!(usage, "the NOTIFY queue is filling: a LISTEN session is not consuming (see README, Operations)");
                 }
@@ -155,7 +140,7 @@ async fn terminate_stuck_listeners(
     client: &tokio_postgres::Client,
     feed: &Feed,
     settings: &ListenerSettings,
-) -> Result<(), ListenError> {
+) -> Result<(), SessionError> {
     let stale = settings.stale_after.as_secs_f64();
     for row in client
         .query(queries::TERMINATE_STUCK_LISTENERS, &[&stale])
@@ -180,43 +165,4 @@ async fn terminate_stuck_listeners(
         );
     }
     Ok(())
-}
-
-/// The loss line, with the server's reason when it gave one (SQLSTATE and message: an
-/// administrator's `pg_terminate_backend` is 57P01, a locked-out role 28000/28P01, too many
-/// connections 53300) and the whole source chain, not just tokio-postgres's "db error".
-fn log_loss(e: &ListenError, delay: Duration) {
-    let retry_in_ms = delay.as_millis() as u64;
-    let error = error_chain(e);
-    match e.db_error() {
-        Some(db) => tracing::warn!(
-            sqlstate = db.code().code(),
-            server_message = db.message(),
-            error = %error,
-            retry_in_ms,
-            "listener connection lost"
-        ),
-        None => tracing::warn!(error = %error, retry_in_ms, "listener connection lost"),
-    }
-}
-
-/// Why a listener connection ended.
-#[derive(Debug, thiserror::Error)]
-enum ListenError {
-    #[error(transparent)]
-    Pg(#[from] tokio_postgres::Error),
-    #[error("connection closed")]
-    Closed,
-    #[error("ping got no answer within {0:?}")]
-    PingTimeout(Duration),
-}
-
-impl ListenError {
-    /// The server's error report, when the server sent one.
-    fn db_error(&self) -> Option<&tokio_postgres::error::DbError> {
-        match self {
-            ListenError::Pg(e) => e.as_db_error(),
-            _ => None,
-        }
-    }
 }

@@ -9,6 +9,7 @@
 //! snapshots, the reader, lagging and listener reconnects.
 //!
 //! - [`listener`]: the one LISTEN connection; turns notifications into doorbells.
+//! - [`relay`]: in relay mode, the elected node that rings for writers that did not.
 //! - `reader`: the per-show reader task (fetch after the cursor, publish) and catch-up.
 //! - [`hub`]: per show, the broadcast channel, the ring of recent frames, the cursor.
 //! - `subscription`: [`Subscription`] and [`Next`]: where a subscriber starts, what it
@@ -60,6 +61,8 @@ pub mod hub;
 pub mod listener;
 pub mod positions;
 mod reader;
+pub mod relay;
+mod session;
 mod subscription;
 
 use std::sync::atomic::Ordering::Relaxed;
@@ -163,16 +166,30 @@ impl Feed {
         }
     }
 
-    /// A doorbell from the listener: `payload` should be a show id. Never blocks.
+    /// A doorbell from the listener. Never blocks. The payload is a show id (a writer's
+    /// trigger), a comma-separated list of them (the relay), or `*` (the relay's "look at
+    /// the log": every show). Anything else is ignored; any payload, forged too, costs at
+    /// most one read per subscribed show it names.
     pub fn notified(&self, payload: &str) {
         let metrics = &self.inner.metrics;
         metrics.notifications.fetch_add(1, Relaxed);
-        let Ok(show) = payload.parse::<ShowId>() else {
-            metrics.notifications_ignored.fetch_add(1, Relaxed);
+        if payload == relay::LOOK_AT_THE_LOG {
+            self.repair_all();
             return;
-        };
-        if let Some(ch) = self.inner.hub.get(show) {
-            self.mark_dirty(&ch);
+        }
+        let mut ignored = false;
+        for id in payload.split(',') {
+            match id.parse::<ShowId>() {
+                Ok(show) => {
+                    if let Some(ch) = self.inner.hub.get(show) {
+                        self.mark_dirty(&ch);
+                    }
+                }
+                Err(_) => ignored = true,
+            }
+        }
+        if ignored {
+            metrics.notifications_ignored.fetch_add(1, Relaxed);
         }
     }
 

@@ -44,6 +44,17 @@ pub struct Flag(Arc<AtomicBool>);
 #[derive(Debug, Clone, Default)]
 pub struct Ppm(Arc<AtomicU64>);
 
+/// A duration in seconds, stored in microseconds, exposed as seconds.
+#[derive(Debug, Clone, Default)]
+pub struct Seconds(Arc<AtomicU64>);
+
+impl Seconds {
+    /// Stores `seconds` (negative counts as 0).
+    pub fn set_seconds(&self, seconds: f64) {
+        self.0.store((seconds.max(0.0) * 1e6) as u64, Relaxed);
+    }
+}
+
 /// `Deref` to the atomic each handle wraps, so call sites keep the plain atomic API.
 macro_rules! deref_to_atomic {
     ($($ty:ident => $atomic:ty, |$s:ident| $inner:expr;)*) => {$(
@@ -84,6 +95,7 @@ macro_rules! gauge_from {
 gauge_from! {
     Flag => |self| i64::from(self.load(Relaxed));
     Ppm => |self| (self.load(Relaxed) as f64 / 1e6);
+    Seconds => |self| (self.0.load(Relaxed) as f64 / 1e6);
 }
 
 /// A query kind's count and total time: `<name>_total` and `<name>_seconds_total`.
@@ -241,6 +253,18 @@ pub struct Metrics {
     /// pg_notification_queue_usage() * 1e6, as last sampled.
     pub notify_queue_usage_ppm: Ppm,
     pub http_responses: ByStatusClass,
+    /// Whether this database is in relay mode, as the listener's last ping read it.
+    pub doorbell_relay: Flag,
+    /// Whether this node's session holds the relay lock.
+    pub relay_holder: Flag,
+    /// The relay's looks for rows written without a doorbell.
+    pub relay_looks: Timed,
+    /// NOTIFY payloads the relay sent.
+    pub relay_notifies: Counter,
+    /// Shows the relay rang for (one per show per look that found it advanced).
+    pub relay_shows_rung: Counter,
+    /// From the oldest unrung row's transaction start to the look that found it, last look.
+    pub relay_lag: Seconds,
     /// Other nodes' listener sessions the watchdog terminated.
     pub stuck_listeners_terminated: Counter,
     /// Failed `accept()` calls by cause, backed off instead of logged each time.
@@ -361,6 +385,41 @@ impl Metrics {
             "notify_queue_usage",
             "pg_notification_queue_usage() (0..1) of the cluster",
             self.notify_queue_usage_ppm.clone(),
+        );
+        r.register(
+            "doorbell_relay",
+            "1 while the database is in relay mode (writers ring no doorbell)",
+            self.doorbell_relay.clone(),
+        );
+        r.register(
+            "relay_holder",
+            "1 while this node holds the relay lock and rings for relay-mode writers",
+            self.relay_holder.clone(),
+        );
+        self.relay_looks.register(
+            &mut r,
+            "relay_looks",
+            "The relay's looks for rows written without a doorbell",
+        );
+        let counters = [
+            (
+                "relay_notifies",
+                "NOTIFY payloads sent by the relay",
+                &self.relay_notifies,
+            ),
+            (
+                "relay_shows_rung",
+                "Shows the relay rang for, one per show per look",
+                &self.relay_shows_rung,
+            ),
+        ];
+        for (name, help, counter) in counters {
+            r.register(name, help, counter.0.clone());
+        }
+        r.register(
+            "relay_lag_seconds",
+            "Last look: from the oldest unrung change's transaction start to the relay finding it",
+            self.relay_lag.clone(),
         );
         self.snapshot_queries
             .register(&mut r, "snapshot_queries", "Snapshot queries run");

@@ -32,6 +32,7 @@ mod openapi;
 mod operations;
 mod queries;
 mod read_your_writes;
+mod relay;
 mod resume;
 mod scale;
 mod signin;

@@ -74,7 +74,20 @@ pub async fn fresh_database() -> String {
         .batch_execute(&format!("create database {name} template {template}"))
         .await
         .expect("create a test database");
+    if doorbell_under_test() == "relay" {
+        connect(&connection_string(&name))
+            .await
+            .batch_execute("update showfeed_doorbell set mode = 'relay'")
+            .await
+            .expect("switch the test database to relay mode");
+    }
     name
+}
+
+/// The doorbell mode test databases start in: `SHOWFEED_TEST_DOORBELL=relay` runs the
+/// suite (the feed tests, in `.ci/run`) with writers that ring no doorbell.
+pub fn doorbell_under_test() -> String {
+    std::env::var("SHOWFEED_TEST_DOORBELL").unwrap_or_else(|_| "trigger".into())
 }
 
 impl TestApp {
