@@ -19,6 +19,7 @@ use crate::dev_pg::DevPostgres;
 use crate::feed::{Feed, FeedSettings};
 use crate::http::{self, AppState};
 use crate::observability::Metrics;
+use crate::service::group_commit::GroupCommit;
 use crate::shutdown::Shutdown;
 
 /// How long open requests may take to finish after streams were closed.
@@ -54,6 +55,7 @@ impl Application {
             FeedSettings::from(&config.feed),
         );
         let state = AppState {
+            ingest: GroupCommit::new(db.clone(), metrics.clone()),
             db,
             feed,
             keys: Keys::new(secret.as_bytes())

@@ -62,7 +62,7 @@ async fn create_comments(
 ) -> Result<Written<Ingested>> {
     auth.require_show(Role::Ingest, id)?;
     let batch = CommentBatch::try_from(body)?;
-    let ingested = service::comments::ingest(&state.db, auth.sub(), id, &batch).await?;
+    let ingested = state.ingest.ingest(auth.sub(), id, batch).await?;
     let status = if ingested.stored == 0 {
         StatusCode::OK
     } else {

@@ -35,6 +35,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::feed::Feed;
 use crate::observability::Metrics;
+use crate::service::group_commit::GroupCommit;
 use crate::shutdown::Shutdown;
 
 /// Everything a handler may need; cloned per request (all fields are handles).
@@ -42,6 +43,8 @@ use crate::shutdown::Shutdown;
 pub struct AppState {
     pub db: Db,
     pub feed: Feed,
+    /// Comment ingest, combined per show into shared transactions.
+    pub ingest: GroupCommit,
     pub keys: Keys,
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,

@@ -265,6 +265,12 @@ pub struct Metrics {
     pub relay_shows_rung: Counter,
     /// From the oldest unrung row's transaction start to the look that found it, last look.
     pub relay_lag: Seconds,
+    /// Group transactions of comment ingest (one per group of concurrent requests).
+    pub ingest_groups: Counter,
+    /// Ingest requests those transactions carried (divided by the above: the group size).
+    pub ingest_grouped_requests: Counter,
+    /// Groups the database refused, whose requests then ran alone.
+    pub ingest_groups_split: Counter,
     /// Other nodes' listener sessions the watchdog terminated.
     pub stuck_listeners_terminated: Counter,
     /// Failed `accept()` calls by cause, backed off instead of logged each time.
@@ -411,6 +417,21 @@ impl Metrics {
                 "relay_shows_rung",
                 "Shows the relay rang for, one per show per look",
                 &self.relay_shows_rung,
+            ),
+            (
+                "ingest_groups",
+                "Group transactions of comment ingest",
+                &self.ingest_groups,
+            ),
+            (
+                "ingest_grouped_requests",
+                "Comment ingest requests carried by group transactions",
+                &self.ingest_grouped_requests,
+            ),
+            (
+                "ingest_groups_split",
+                "Ingest groups the database refused, whose requests then ran alone",
+                &self.ingest_groups_split,
             ),
         ];
         for (name, help, counter) in counters {

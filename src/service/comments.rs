@@ -40,14 +40,25 @@ pub struct Ingested {
     pub stored: usize,
 }
 
-/// Stores a batch of comments in one transaction and derives claims from those on a
-/// live show. Either everything is stored or nothing is. Re-posts change nothing; they are
-/// answered with the stored rows, read in the same transaction under the show's lock.
+/// Stores comment batches of one show (several requests' when grouped, see
+/// [`super::group_commit`]; by one actor) in one transaction and derives claims from those
+/// on a live show. Either everything is stored or nothing is. Re-posts change nothing; they
+/// are answered with the stored rows, read in the same transaction under the show's lock.
+///
+/// Each batch is answered as if it had run alone, one after the other in the order given:
+/// a later batch's comment with an external id an earlier one stored is a re-post of that
+/// row, and claims are allocated in that order, so arrival order decides who gets an item
+/// and the waitlist.
 ///
 /// The claims are decided before the comments are inserted, so each comment is stored
 /// with its `claim_result` and its own change event carries it (no second event).
-#[tracing::instrument(skip_all, fields(show_id = %show, comments = batch.0.len()))]
-pub async fn ingest(db: &Db, actor: &str, show: ShowId, batch: &CommentBatch) -> Result<Ingested> {
+#[tracing::instrument(skip_all, fields(show_id = %show, requests = batches.len()))]
+pub async fn ingest_together(
+    db: &Db,
+    actor: &str,
+    show: ShowId,
+    batches: &[&CommentBatch],
+) -> Result<Vec<Ingested>> {
     retry_aborted(|| async move {
         let mut client = db.client().await?;
         let tx = db::begin_as(&mut client, actor).await?;
@@ -55,29 +66,33 @@ pub async fn ingest(db: &Db, actor: &str, show: ShowId, batch: &CommentBatch) ->
 
         // Under the show's lock no other writer can store a comment of this show (the
         // change trigger takes the same row), so what is stored now stays all there is.
-        let external_ids: Vec<&str> = batch
-            .0
-            .iter()
+        let posted = || batches.iter().flat_map(|b| &b.0);
+        let external_ids: Vec<&str> = posted()
             .map(|c| c.external_id.as_str())
             .collect::<HashSet<_>>()
             .into_iter()
             .collect();
-        let mut existing: HashMap<String, Comment> =
+        let existing: HashMap<String, Comment> =
             db::comments::by_external_ids(&tx, show, &external_ids)
                 .await?
                 .into_iter()
                 .map(|c| (c.external_id.clone(), c))
                 .collect();
 
-        // The comments to store: the first of each new external id, in request order.
-        let mut seen = HashSet::new();
-        let fresh: Vec<&NewComment> = batch
-            .0
-            .iter()
-            .filter(|c| {
-                !existing.contains_key(&c.external_id) && seen.insert(c.external_id.as_str())
-            })
-            .collect();
+        // The comments to store: the first of each new external id, in order, and which
+        // batch stores it.
+        let mut stored_by: HashMap<&str, usize> = HashMap::new();
+        let mut fresh: Vec<&NewComment> = Vec::new();
+        for (b, batch) in batches.iter().enumerate() {
+            for c in &batch.0 {
+                if !existing.contains_key(&c.external_id)
+                    && !stored_by.contains_key(c.external_id.as_str())
+                {
+                    stored_by.insert(&c.external_id, b);
+                    fresh.push(c);
+                }
+            }
+        }
         let ids: Vec<CommentId> = fresh.iter().map(|_| CommentId(Uuid::new_v4())).collect();
         let (results, new_claims) = decide_claims(&tx, show, status, &fresh, &ids).await?;
         let to_store: Vec<ToStore> = fresh
@@ -90,48 +105,71 @@ pub async fn ingest(db: &Db, actor: &str, show: ShowId, batch: &CommentBatch) ->
                 claim_result,
             })
             .collect();
-        let mut new: HashMap<String, Comment> = db::comments::insert_batch(&tx, show, &to_store)
+        let new: HashMap<String, Comment> = db::comments::insert_batch(&tx, show, &to_store)
             .await?
             .into_iter()
             .map(|c| (c.external_id.clone(), c))
             .collect();
-        let stored = new.len();
         let mut claims = if new_claims.is_empty() {
             Vec::new()
         } else {
             db::claims::insert_batch(&tx, show, &new_claims).await?
         };
 
-        // Request order, and which were re-posts (or repeated within this batch).
-        let mut comments = Vec::with_capacity(batch.0.len());
-        let mut duplicates = Vec::new();
+        // Each batch in its own order, with its re-posts (of stored rows, of an earlier
+        // batch's, or repeated within itself).
+        let mut answers: Vec<Answer> = Vec::with_capacity(batches.len());
         let mut reposted_ids = Vec::new();
-        for posted in &batch.0 {
-            if let Some(comment) = new.remove(&posted.external_id) {
-                comments.push(comment);
-                continue;
+        for (b, batch) in batches.iter().enumerate() {
+            let mut answer = Answer::default();
+            let mut answered = HashSet::new();
+            for posted in &batch.0 {
+                let id = posted.external_id.as_str();
+                let first_here = answered.insert(id);
+                if first_here && stored_by.get(id) == Some(&b) {
+                    answer.comments.push(new[id].clone());
+                    answer.stored += 1;
+                    continue;
+                }
+                answer.duplicates.push(id.to_owned());
+                if let Some(comment) = first_here
+                    .then(|| existing.get(id).or_else(|| new.get(id)))
+                    .flatten()
+                {
+                    reposted_ids.push(comment.id);
+                    answer.comments.push(comment.clone());
+                }
             }
-            duplicates.push(posted.external_id.clone());
-            if let Some(comment) = existing.remove(&posted.external_id) {
-                reposted_ids.push(comment.id);
-                comments.push(comment);
-            }
+            answers.push(answer);
         }
         if !reposted_ids.is_empty() {
+            reposted_ids.sort_unstable();
+            reposted_ids.dedup();
             claims.extend(db::claims::by_comments(&tx, show, &reposted_ids).await?);
         }
-        let claims = in_comment_order(&comments, claims);
+        let claims = by_comment(claims);
         let seq = super::shows::written_seq(&tx, show).await?;
         tx.commit().await?;
-        Ok(Ingested {
-            comments,
-            claims,
-            duplicates,
-            seq,
-            stored,
-        })
+        Ok(answers
+            .into_iter()
+            .map(|a| Ingested {
+                claims: in_comment_order(&a.comments, &claims),
+                comments: a.comments,
+                duplicates: a.duplicates,
+                seq,
+                stored: a.stored,
+            })
+            .collect())
     })
     .await
+}
+
+/// One batch's part of a group's answer, before the claims are sorted in.
+#[derive(Default)]
+struct Answer {
+    comments: Vec<Comment>,
+    duplicates: Vec<String>,
+    stored: usize,
 }
 
 /// What each new comment's text does, given the show's status: its claim result (None:
@@ -189,18 +227,23 @@ async fn decide_claims(
     Ok((results, claims))
 }
 
-/// The claims ordered by their comment's place in `comments`; a comment's own claims keep
-/// their order.
-fn in_comment_order(comments: &[Comment], claims: Vec<Claim>) -> Vec<Claim> {
+/// Claims by the comment that made them, each comment's in their order.
+fn by_comment(claims: Vec<Claim>) -> HashMap<CommentId, Vec<Claim>> {
     let mut by_comment: HashMap<CommentId, Vec<Claim>> = HashMap::new();
     for claim in claims {
         if let Some(comment) = claim.comment_id {
             by_comment.entry(comment).or_default().push(claim);
         }
     }
+    by_comment
+}
+
+/// The claims of `comments`, ordered by their comment's place; a comment's own claims
+/// keep their order.
+fn in_comment_order(comments: &[Comment], claims: &HashMap<CommentId, Vec<Claim>>) -> Vec<Claim> {
     comments
         .iter()
-        .flat_map(|c| by_comment.remove(&c.id).unwrap_or_default())
+        .flat_map(|c| claims.get(&c.id).into_iter().flatten().cloned())
         .collect()
 }
 

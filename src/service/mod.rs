@@ -14,6 +14,7 @@
 pub mod carts;
 pub mod claims;
 pub mod comments;
+pub mod group_commit;
 pub mod items;
 pub mod shows;
 

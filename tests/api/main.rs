@@ -26,6 +26,7 @@ mod contract;
 mod csrf;
 mod currency;
 mod feed;
+mod group_commit;
 mod jwks;
 mod multiplex;
 mod openapi;
