@@ -136,6 +136,9 @@ async fn relay_once(
 
     let mut relay = Relay::new(settings);
     loop {
+        // The interval runs from one look's start to the next's: a slow look under load
+        // does not stretch the time a change waits.
+        let started = tokio::time::Instant::now();
         let round = relay.look_and_ring(&client, metrics);
         let interval = tokio::select! {
             _ = shutdown.cancelled() => return Ok(()),
@@ -148,7 +151,7 @@ async fn relay_once(
         tokio::select! {
             _ = shutdown.cancelled() => return Ok(()),
             result = &mut closed_rx => return Err(closed(result)),
-            _ = tokio::time::sleep(interval) => {}
+            _ = tokio::time::sleep_until(started + interval) => {}
         }
     }
 }

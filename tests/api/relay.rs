@@ -348,3 +348,8 @@ async fn killing_the_relays_node_hands_the_relay_over_and_loses_nothing() {
     assert_exact_seqs(&events, start + 1, start + total);
     println!("the relay was taken over {took_over:?} after its node's SIGKILL; {total} changes, each once");
 }
+
+#[tokio::test]
+async fn the_relay_keeps_ringing_across_a_postgres_restart() {
+    crate::scale::restart_postgres_under_load("relay").await;
+}

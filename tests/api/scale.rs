@@ -278,6 +278,13 @@ async fn two_thousand_clients_resuming_at_once_cost_a_handful_of_queries() {
 
 #[tokio::test]
 async fn postgres_restarting_under_load_loses_and_repeats_nothing() {
+    restart_postgres_under_load(&doorbell_under_test()).await;
+}
+
+/// Four followers and an API writer while Postgres restarts, with the doorbell in `mode`:
+/// every follower gets every seq exactly once. In relay mode the relay must take its lock
+/// again on the restarted server for anything written after the restart to arrive.
+pub(crate) async fn restart_postgres_under_load(mode: &str) {
     // A cluster of its own: restarting the shared one would disturb the other tests.
     let mut pg = showfeed::dev_pg::DevPostgres::start_temporary().unwrap();
     let mut config = test_config("unused");
@@ -285,6 +292,11 @@ async fn postgres_restarting_under_load_loses_and_repeats_nothing() {
         pg.connection_string(showfeed::dev_pg::SUPERUSER),
     ));
     let app = Arc::new(spawn_on(config, "unused".into()).await);
+    connect(&pg.connection_string(showfeed::dev_pg::SUPERUSER))
+        .await
+        .execute("update showfeed_doorbell set mode = $1", &[&mode])
+        .await
+        .unwrap();
     let show = app.create_show("live").await;
     const TOTAL: i64 = 150;
     let clients: Vec<_> = (0..4)
@@ -315,6 +327,18 @@ async fn postgres_restarting_under_load_loses_and_repeats_nothing() {
         assert_exact_seqs(&c.await.unwrap(), 1, TOTAL);
     }
     app.wait_ready().await;
+    if mode == "relay" {
+        // The relay takes its lock again on the restarted server, and rings for new writes.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while app.metric("relay_holder").await != 1.0 {
+            assert!(Instant::now() < deadline, "the relay did not come back");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let mut stream = app.stream(show, Some(&TOTAL.to_string())).await;
+        app.comment(show, "after", "after the restart").await;
+        let events = stream.until_seq(TOTAL + 1).await;
+        assert_eq!(events.last().unwrap().seq(), TOTAL + 1);
+    }
     println!(
         "recovered and delivered everything {:?} after the restart",
         restarted.elapsed()
