@@ -9,15 +9,18 @@ use super::{queries, Result};
 use crate::domain::claim::{ItemState, NewClaim};
 use crate::domain::{Claim, ClaimId, ClaimStatus, CommentId, ShowId};
 
-/// What the claim rules need to know of some items of a show. Read under the show's
-/// lock, so it cannot change before the caller commits.
+/// What the claim rules need to know of some items of a show, with the live claims of
+/// `buyers` only (the ones the caller decides for: reading every live buyer of an item
+/// would cost a row per waitlisted buyer on each write, and a hot item's waitlist is long).
+/// Read under the show's lock, so it cannot change before the caller commits.
 pub async fn item_states(
     client: &impl GenericClient,
     show: ShowId,
     numbers: &[i32],
+    buyers: &[&str],
 ) -> Result<HashMap<i32, ItemState>> {
     let stmt = client.prepare_cached(queries::CLAIM_ITEM_STATE).await?;
-    let rows = client.query(&stmt, &[&show, &numbers]).await?;
+    let rows = client.query(&stmt, &[&show, &numbers, &buyers]).await?;
     rows.iter()
         .map(|r| {
             let state = ItemState {

@@ -179,7 +179,8 @@ pub struct ItemState {
     pub held: i64,
     /// Highest waitlist position ever given (positions are never reused).
     pub last_position: i64,
-    /// Buyers with a claimed or waitlisted claim on the item.
+    /// Of the buyers the caller asked about, those with a claimed or waitlisted claim on
+    /// the item.
     pub live_buyers: HashSet<String>,
 }
 

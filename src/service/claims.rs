@@ -74,7 +74,13 @@ pub async fn undo_release(
         let mut client = db.client().await?;
         let tx = db::begin_as(&mut client, actor).await?;
         let locked = lock_claim(&tx, show, claim).await?;
-        let states = db::claims::item_states(&tx, show, &[locked.item_number]).await?;
+        let states = db::claims::item_states(
+            &tx,
+            show,
+            &[locked.item_number],
+            &[locked.buyer_id.as_str()],
+        )
+        .await?;
         let item = states.get(&locked.item_number).cloned().unwrap_or_default();
         check_undo(
             locked.status,

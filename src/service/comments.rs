@@ -217,7 +217,13 @@ async fn decide_claims(
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
-    let mut states = db::claims::item_states(tx, show, &numbers).await?;
+    let buyers: Vec<&str> = candidates
+        .iter()
+        .map(|c| c.buyer_id.as_str())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let mut states = db::claims::item_states(tx, show, &numbers, &buyers).await?;
     let mut claims = Vec::new();
     for ((i, item_number), allocation) in places.into_iter().zip(allocate(&mut states, candidates))
     {
