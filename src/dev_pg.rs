@@ -80,27 +80,39 @@ pub struct DevPostgres {
     layout: Layout,
     run_as: Option<RunAs>,
     temporary: bool,
+    /// fsync on (persistent clusters, and temporary ones asked for as durable).
+    durable: bool,
     child: Option<Child>,
 }
 
 impl DevPostgres {
     /// Starts (initialising it on first use) a persistent cluster under `base`.
     pub fn start_persistent(base: &Path) -> Result<Self, DevPgError> {
-        Self::start(base.to_path_buf(), false)
+        Self::start(base.to_path_buf(), false, true)
     }
 
     /// Starts a throw-away cluster in a fresh temporary directory, tuned for tests
     /// (fsync off). Clusters left behind by dead test runs are removed first.
     pub fn start_temporary() -> Result<Self, DevPgError> {
+        Self::start_throwaway(false)
+    }
+
+    /// A throw-away cluster like [`DevPostgres::start_temporary`], but with fsync on: for
+    /// the benchmark's write-path figures, where commit latency is the subject.
+    pub fn start_temporary_durable() -> Result<Self, DevPgError> {
+        Self::start_throwaway(true)
+    }
+
+    fn start_throwaway(durable: bool) -> Result<Self, DevPgError> {
         static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         remove_stale_temporary_clusters();
         let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let base = std::env::temp_dir().join(format!("showfeed-pg-{}-{n}", std::process::id()));
         let _ = fs::remove_dir_all(&base);
-        Self::start(base, true)
+        Self::start(base, true, durable)
     }
 
-    fn start(base: PathBuf, temporary: bool) -> Result<Self, DevPgError> {
+    fn start(base: PathBuf, temporary: bool, durable: bool) -> Result<Self, DevPgError> {
         let bin = find_bin_dir().ok_or(DevPgError::NoBinaries)?;
         let run_as = unprivileged_account();
         let base = if base.is_absolute() {
@@ -115,6 +127,7 @@ impl DevPostgres {
             layout: Layout { base },
             run_as,
             temporary,
+            durable,
             child: None,
         };
         pg.prepare_dirs()?;
@@ -264,7 +277,7 @@ impl DevPostgres {
             .args(["-c", "max_connections=300"])
             .args(["-c", "track_commit_timestamp=on"])
             .args(["-c", "shared_buffers=256MB"]);
-        if self.temporary {
+        if !self.durable {
             cmd.args(["-c", "fsync=off", "-c", "full_page_writes=off"]);
         }
         cmd.stdin(Stdio::null()).stdout(log).stderr(log_err);

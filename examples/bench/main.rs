@@ -22,6 +22,11 @@
 //! 7. burst: 1,000 clients connecting to it at once (single-flight snapshot).
 //! 8. queries: the console's history page (100 older comments) and search on a show of
 //!    100,000 comments, one request at a time (`queries`).
+//! 9. writepath (only when named in --phases): the trigger doorbell vs relay mode side by
+//!    side, 1 / 3 / 10 listening nodes, 16 SQL writers of single-row inserts (`writepath`).
+//! 10. hotshow (only when named): --hot-clients clients POSTing single comments (`sold N`
+//!     mixed with chat) to one show at --hot-rate comments/s in all; claims checked exact
+//!     (`hotshow`).
 //!
 //! Modules: `server` (the database and the server process, API and SQL calls), `sse` (the
 //! raw-socket SSE subscribers, single-show and multiplexed), `poll` (the polling client),
@@ -29,12 +34,14 @@
 //! `queries` (the history and search requests), `report` (the Markdown).
 
 mod hist;
+mod hotshow;
 mod poll;
 mod procfs;
 mod queries;
 mod report;
 mod server;
 mod sse;
+mod writepath;
 mod writer;
 
 use std::path::PathBuf;
@@ -94,6 +101,26 @@ struct Args {
     /// Phases to run (comma separated) [scale,fanout,mux,polling,ingest,snapshot,burst,queries].
     #[arg(long, value_delimiter = ',')]
     phases: Option<Vec<String>>,
+    /// Seconds per cell of the writepath phase [10].
+    #[arg(long, default_value_t = 10)]
+    writepath_seconds: u64,
+    /// Commits/s of the writepath phase's moderate-load cells [500].
+    #[arg(long, default_value_t = 500.0)]
+    writepath_rate: f64,
+    /// Clients of the hotshow phase [2000].
+    #[arg(long, default_value_t = 2000)]
+    hot_clients: usize,
+    /// Comments/s the hotshow clients offer in all [5000].
+    #[arg(long, default_value_t = 5000.0)]
+    hot_rate: f64,
+    /// Seconds of the hotshow phase [20].
+    #[arg(long, default_value_t = 20)]
+    hot_seconds: u64,
+    /// Run the embedded Postgres durable (fsync on), as production runs: commit latency
+    /// (the WAL flush) is what the doorbell's commit lock and a show's row lock are held
+    /// through, so the write-path phases mean most with it.
+    #[arg(long)]
+    durable: bool,
     /// The server binary (default: build and use target/release/showfeed).
     #[arg(long)]
     server_bin: Option<PathBuf>,
@@ -420,6 +447,12 @@ impl Bench {
 
     fn rss(&self) -> u64 {
         procfs::rss_bytes(self.server.pid).unwrap_or(0)
+    }
+
+    /// One counter or gauge of the server's /metrics (0 when absent).
+    async fn metric(&self, name: &str) -> f64 {
+        let m = self.server.metrics().await.unwrap_or_default();
+        m.get(name).copied().unwrap_or(0.0)
     }
 
     async fn read_queries(&self) -> f64 {
@@ -1013,7 +1046,7 @@ async fn main() -> anyhow::Result<()> {
     let st = Settings::from(&args, fds);
     std::fs::create_dir_all(&args.out)?;
     let bin = server::server_binary(args.server_bin.clone())?;
-    let db = Database::open().await?;
+    let db = Database::open(args.durable).await?;
     let extra: Vec<(String, String)> = args
         .server_env
         .iter()
@@ -1044,7 +1077,11 @@ async fn main() -> anyhow::Result<()> {
     results["environment"]["loadavg_at_start"] = json!(loadavg());
     results["environment"]["postgres"] = json!(pg_version);
     results["environment"]["database"] = json!(if bench.db.embedded.is_some() {
-        "embedded, temporary cluster (fsync off, track_commit_timestamp on)"
+        if args.durable {
+            "embedded, temporary cluster (fsync on, track_commit_timestamp on)"
+        } else {
+            "embedded, temporary cluster (fsync off, track_commit_timestamp on)"
+        }
     } else {
         "DATABASE_URL"
     });
@@ -1079,6 +1116,18 @@ async fn main() -> anyhow::Result<()> {
             if st.runs("burst") {
                 results["burst"] = burst_phase(&bench, &st, big).await.context("burst phase")?;
             }
+        }
+        if st.runs("writepath") {
+            results["writepath"] =
+                writepath::run(&bench, args.writepath_seconds, args.writepath_rate)
+                    .await
+                    .context("writepath phase")?;
+        }
+        if st.runs("hotshow") {
+            results["hotshow"] =
+                hotshow::run(&bench, args.hot_clients, args.hot_rate, args.hot_seconds)
+                    .await
+                    .context("hotshow phase")?;
         }
         if st.runs("queries") {
             let show = bench.create_shows(1, "queries").await?[0];

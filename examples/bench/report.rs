@@ -89,6 +89,8 @@ pub fn markdown(r: &Value) -> String {
     cost_table(&mut out, r);
     other_table(&mut out, r);
     queries_table(&mut out, r);
+    writepath_table(&mut out, r);
+    hotshow_table(&mut out, r);
     targets_table(&mut out, r);
     out
 }
@@ -694,5 +696,91 @@ fn targets_table(out: &mut String, r: &Value) {
         format!("{} comments/s", f(rate, 0)),
         rate.map(|x| x >= 20_000.0),
     );
+    let _ = writeln!(out);
+}
+
+fn writepath_table(out: &mut String, r: &Value) {
+    let Some(cells) = r["writepath"]["cells"].as_array() else {
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "#### Write path: {} SQL writers of single-row comment inserts, {} s per cell; trigger doorbell vs relay mode\n",
+        r["writepath"]["writers"], r["writepath"]["seconds"]
+    );
+    let _ = writeln!(
+        out,
+        "| doorbell | nodes listening | offered | commits/s | relay / trigger | insert p50 / p99 ms | commit → client p50 / p99 ms | notifications/s | Postgres CPU µs per commit | undelivered |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let trigger_rate = |listeners: &Value, target: &Value| {
+        cells
+            .iter()
+            .find(|c| {
+                c["mode"] == "trigger"
+                    && &c["listeners"] == listeners
+                    && &c["target_rate"] == target
+            })
+            .and_then(|c| num(&c["commits_per_sec"]))
+    };
+    for c in cells {
+        let relay_ratio = if c["mode"] == "relay" {
+            ratio_digits(
+                num(&c["commits_per_sec"]),
+                trigger_rate(&c["listeners"], &c["target_rate"]),
+                2,
+            )
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} / {} | {} / {} | {} | {} | {} |",
+            c["mode"].as_str().unwrap_or(""),
+            c["listeners"],
+            num(&c["target_rate"]).map_or("max".to_owned(), |r| format!("{r:.0}/s")),
+            f(num(&c["commits_per_sec"]), 0),
+            relay_ratio,
+            f(num(&c["insert"]["p50_ms"]), 2),
+            f(num(&c["insert"]["p99_ms"]), 2),
+            f(num(&c["commit_to_client"]["p50_ms"]), 2),
+            f(num(&c["commit_to_client"]["p99_ms"]), 2),
+            f(num(&c["notifications_per_sec"]), 0),
+            f(num(&c["postgres_cpu_us_per_commit"]), 0),
+            c["undelivered"],
+        );
+    }
+    let _ = writeln!(out);
+}
+
+fn hotshow_table(out: &mut String, r: &Value) {
+    let h = &r["hotshow"];
+    if h.is_null() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "#### One hot show: {} clients POSTing single comments (a quarter `sold N`), {} comments/s offered for {:.0} s\n",
+        h["clients"], h["offered_rate"], num(&h["seconds"]).unwrap_or(0.0)
+    );
+    let _ = writeln!(out, "| figure | value |");
+    let _ = writeln!(out, "|---|---:|");
+    let rows = [
+        ("comments/s stored", f(num(&h["comments_per_sec"]), 0)),
+        ("POST p50 ms", f(num(&h["post"]["p50_ms"]), 2)),
+        ("POST p99 ms", f(num(&h["post"]["p99_ms"]), 2)),
+        ("errors", h["errors"].to_string()),
+        ("ticks that found the client's previous POST still open", h["late_ticks"].to_string()),
+        ("transactions", f(num(&h["group_transactions"]), 0)),
+        ("requests per transaction", f(num(&h["requests_per_group"]), 1)),
+        ("claims", h["claims"]["claims"].to_string()),
+        ("claim rules held (units, waitlist 1..n, one live claim per buyer and item, every `sold` answered)", h["claims"]["exact"].to_string()),
+        ("server CPU (cores)", f(cores(&h["cpu"], "server"), 2)),
+        ("Postgres CPU (cores)", f(cores(&h["cpu"], "postgres"), 2)),
+        ("generator CPU (cores)", f(cores(&h["cpu"], "generator"), 2)),
+    ];
+    for (name, value) in rows {
+        let _ = writeln!(out, "| {name} | {value} |");
+    }
     let _ = writeln!(out);
 }

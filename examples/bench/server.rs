@@ -28,7 +28,9 @@ pub struct Database {
 }
 
 impl Database {
-    pub async fn open() -> anyhow::Result<Database> {
+    /// The benchmark's database: DATABASE_URL, else a temporary embedded cluster (durable:
+    /// with fsync on, as production runs; otherwise off, as the tests run).
+    pub async fn open(durable: bool) -> anyhow::Result<Database> {
         if let Ok(url) = std::env::var("DATABASE_URL") {
             return Ok(Database {
                 url,
@@ -36,7 +38,12 @@ impl Database {
                 postmaster: None,
             });
         }
-        let pg = DevPostgres::start_temporary().context("starting the embedded Postgres")?;
+        let pg = if durable {
+            DevPostgres::start_temporary_durable()
+        } else {
+            DevPostgres::start_temporary()
+        }
+        .context("starting the embedded Postgres")?;
         let admin = connect(&pg.connection_string("postgres")).await?;
         admin.batch_execute("create database bench").await?;
         let postmaster = crate::procfs::postmaster_pid(&pg.base_dir().join("data"));

@@ -93,7 +93,7 @@ async fn main() -> anyhow::Result<()> {
     procfs::raise_fd_limit(200_000);
     std::fs::create_dir_all(&args.out).context("creating the output directory")?;
     let bin = server::server_binary(args.server_bin.clone())?;
-    let db = server::Database::open().await?;
+    let db = server::Database::open(false).await?;
     let mut cluster = Cluster::start(bin, db, args.nodes.max(1), args.out.clone()).await?;
     eprintln!("chaos: nodes on {:?}", cluster.addrs);
 
