@@ -710,7 +710,7 @@ fn writepath_table(out: &mut String, r: &Value) {
     );
     let _ = writeln!(
         out,
-        "| doorbell | nodes listening | offered | commits/s | relay / trigger | insert p50 / p99 ms | commit → client p50 / p99 ms | notifications/s | Postgres CPU µs per commit | undelivered |"
+        "| doorbell | nodes listening | offered | commits/s | relay / trigger | insert p50 / p99 ms | commit → client p50 / p99 ms | notifications/s | machine busy (cores of 2) | undelivered |"
     );
     let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let trigger_rate = |listeners: &Value, target: &Value| {
@@ -746,7 +746,7 @@ fn writepath_table(out: &mut String, r: &Value) {
             f(num(&c["commit_to_client"]["p50_ms"]), 2),
             f(num(&c["commit_to_client"]["p99_ms"]), 2),
             f(num(&c["notifications_per_sec"]), 0),
-            f(num(&c["postgres_cpu_us_per_commit"]), 0),
+            f(cores(&c["cpu"], "machine_busy"), 2),
             c["undelivered"],
         );
     }

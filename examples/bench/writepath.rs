@@ -48,10 +48,9 @@ struct Cell {
     notifications_per_sec: f64,
     /// Changes still not at the subscribers when the drain wait ended.
     undelivered: u64,
-    /// CPU during the writes: Postgres's, the server's, the generator's.
+    /// CPU during the writes: Postgres's, the server's, the generator's, the machine's.
+    /// (The machine's busy cores say whether a cell was bound by CPU or by a lock.)
     cpu: crate::procfs::CpuUse,
-    /// Postgres CPU per commit, in microseconds.
-    postgres_cpu_us_per_commit: Option<f64>,
 }
 
 /// Runs every cell; `seconds` each.
@@ -206,7 +205,6 @@ async fn cell(
         commit_to_client,
         notifications_per_sec: notifications / elapsed,
         undelivered,
-        postgres_cpu_us_per_commit: cpu.postgres_secs.map(|s| s * 1e6 / commits.max(1) as f64),
         cpu,
     };
     eprintln!(

@@ -77,6 +77,10 @@ struct Args {
     /// A prebuilt server binary (default: build the release one).
     #[arg(long)]
     server_bin: Option<PathBuf>,
+    /// The doorbell mode the soak runs in: `trigger` (writers NOTIFY) or `relay` (the
+    /// elected node rings; node kills then also kill the relay).
+    #[arg(long, default_value = "trigger", value_parser = ["trigger", "relay"])]
+    doorbell: String,
 }
 
 /// One injected fault and how it went.
@@ -94,8 +98,17 @@ async fn main() -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.out).context("creating the output directory")?;
     let bin = server::server_binary(args.server_bin.clone())?;
     let db = server::Database::open(false).await?;
+    let url = db.url.clone();
     let mut cluster = Cluster::start(bin, db, args.nodes.max(1), args.out.clone()).await?;
-    eprintln!("chaos: nodes on {:?}", cluster.addrs);
+    server::connect(&url)
+        .await?
+        .execute("update showfeed_doorbell set mode = $1", &[&args.doorbell])
+        .await
+        .context("setting the doorbell mode")?;
+    eprintln!(
+        "chaos: nodes on {:?}, doorbell {}",
+        cluster.addrs, args.doorbell
+    );
 
     let (admin_token, viewer_token) = {
         let any = cluster.any()?;
