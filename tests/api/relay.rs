@@ -32,13 +32,6 @@ fn doorbell_command(app: &TestApp, mode: Option<&str>) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
-/// Switches the test database's mode by SQL (what `showfeed doorbell` runs).
-async fn set_mode(sql: &tokio_postgres::Client, mode: &str) {
-    sql.execute("update showfeed_doorbell set mode = $1", &[&mode])
-        .await
-        .unwrap();
-}
-
 /// The backend pid of the session holding the relay lock in this test's database.
 async fn relay_pid(app: &TestApp) -> i32 {
     let sql = app.sql().await;
@@ -137,7 +130,7 @@ async fn in_relay_mode_writers_ring_no_doorbell_and_the_relay_rings_for_batches(
 #[tokio::test]
 async fn a_long_transaction_that_started_first_and_commits_last_is_delivered_in_seq_order() {
     let app = spawn_app().await;
-    set_mode(&app.sql().await, "relay").await;
+    set_doorbell(&app.sql().await, "relay").await;
     let (quiet, busy) = (app.create_show("live").await, app.create_show("live").await);
     let mut quiet_stream = app.stream(quiet, None).await;
     let mut busy_stream = app.stream(busy, None).await;
@@ -175,7 +168,7 @@ async fn a_younger_writer_committing_first_does_not_hide_an_older_ones_change() 
     // The relay's snapshot logic, on one show: the older transaction's xid is below the
     // younger's, its seq above (it wrote the show last).
     let app = spawn_app().await;
-    set_mode(&app.sql().await, "relay").await;
+    set_doorbell(&app.sql().await, "relay").await;
     let (show, elsewhere) = (app.create_show("live").await, app.create_show("live").await);
     let mut stream = app.stream(show, None).await;
     let start = stream.next().await.seq();
@@ -198,7 +191,7 @@ async fn a_younger_writer_committing_first_does_not_hide_an_older_ones_change() 
 async fn a_forged_doorbell_on_the_relay_channel_costs_at_most_a_read() {
     let app = spawn_app().await;
     let sql = app.sql().await;
-    set_mode(&sql, "relay").await;
+    set_doorbell(&sql, "relay").await;
     let show = app.create_show("live").await;
     let mut stream = app.stream(show, None).await;
     let start = stream.next().await.seq();
@@ -263,7 +256,7 @@ async fn switching_modes_under_load_loses_and_delays_nothing() {
         "relay", "trigger", "relay", "trigger", "relay", "trigger", "relay",
     ] {
         tokio::time::sleep(Duration::from_millis(150)).await;
-        set_mode(&switcher, mode).await;
+        set_doorbell(&switcher, mode).await;
     }
     tokio::time::sleep(Duration::from_millis(150)).await;
     stop.store(true, Relaxed);
@@ -287,7 +280,7 @@ async fn switching_modes_under_load_loses_and_delays_nothing() {
 async fn killing_the_relays_node_hands_the_relay_over_and_loses_nothing() {
     // The in-process node stands down from the election: the relay is one of the two.
     let app = spawn_app_with(|config| config.relay.relay = false).await;
-    set_mode(&app.sql().await, "relay").await;
+    set_doorbell(&app.sql().await, "relay").await;
     let show = app.create_show("live").await;
     let nodes = [
         ChildNode::start(&app, &[]).await,

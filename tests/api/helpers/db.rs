@@ -90,6 +90,13 @@ pub fn doorbell_under_test() -> String {
     std::env::var("SHOWFEED_TEST_DOORBELL").unwrap_or_else(|_| "trigger".into())
 }
 
+/// Switches a test database's doorbell mode by SQL (what `showfeed doorbell` runs).
+pub async fn set_doorbell(sql: &tokio_postgres::Client, mode: &str) {
+    sql.execute("update showfeed_doorbell set mode = $1", &[&mode])
+        .await
+        .expect("switch the doorbell mode");
+}
+
 impl TestApp {
     /// A SQL connection to this test's database, as the cluster's superuser.
     pub async fn sql(&self) -> tokio_postgres::Client {
