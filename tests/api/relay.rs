@@ -268,7 +268,7 @@ async fn switching_modes_under_load_loses_and_delays_nothing() {
     let events = stream.until_seq(start + total).await;
     let late = stopped.elapsed();
     assert_exact_seqs(&events, start + 1, start + total);
-    // No change waits past a heartbeat (the relay's longest idle interval, 250 ms).
+    // No change waits past a heartbeat (the relay's longest idle interval is 100 ms).
     assert!(
         late < Duration::from_secs(2),
         "the last change came {late:?} after the writes"
