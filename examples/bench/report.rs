@@ -710,9 +710,12 @@ fn writepath_table(out: &mut String, r: &Value) {
     );
     let _ = writeln!(
         out,
-        "| doorbell | nodes listening | offered | commits/s | relay / trigger | insert p50 / p99 ms | commit → client p50 / p99 ms | notifications/s | machine busy (cores of 2) | undelivered |"
+        "| doorbell | nodes listening | offered | commits/s | relay / trigger | insert p50 / p99 ms | commit → client p50 / p99 ms | after idle p50 / max ms | notifications/s | machine busy (cores of 2) | undelivered |"
     );
-    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(
+        out,
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
     let trigger_rate = |listeners: &Value, target: &Value| {
         cells
             .iter()
@@ -733,9 +736,13 @@ fn writepath_table(out: &mut String, r: &Value) {
         } else {
             String::new()
         };
+        let after_idle = match &c["after_idle"] {
+            Value::Null => String::new(),
+            l => format!("{} / {}", f(num(&l["p50_ms"]), 1), f(num(&l["max_ms"]), 1)),
+        };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} / {} | {} / {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} / {} | {} / {} | {} | {} | {} | {} |",
             c["mode"].as_str().unwrap_or(""),
             c["listeners"],
             num(&c["target_rate"]).map_or("max".to_owned(), |r| format!("{r:.0}/s")),
@@ -745,6 +752,7 @@ fn writepath_table(out: &mut String, r: &Value) {
             f(num(&c["insert"]["p99_ms"]), 2),
             f(num(&c["commit_to_client"]["p50_ms"]), 2),
             f(num(&c["commit_to_client"]["p99_ms"]), 2),
+            after_idle,
             f(num(&c["notifications_per_sec"]), 0),
             f(cores(&c["cpu"], "machine_busy"), 2),
             c["undelivered"],

@@ -9,6 +9,13 @@
 //! subscriber per show on the server measures commit -> client (the event's exact commit
 //! time to its arrival here). A last cell per mode runs the writers at a moderate fixed
 //! rate with 3 listeners, where latency, not throughput, is the question.
+//!
+//! Each cell's figures are of its steady state: the writers run [`WARM_UP`] before the
+//! measured seconds (a relay that found nothing in the previous, trigger-mode cell has
+//! backed off to its longest interval, and that first wait is not the steady state's).
+//! What the first change after a quiet spell waits is its own figure, `after_idle`,
+//! measured in the moderate cells: [`IDLE_SAMPLES`] single writes, each after [`IDLE`]
+//! with no write at all.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
@@ -29,6 +36,17 @@ const WRITERS: usize = 16;
 /// The listening-node counts of the throughput cells.
 const LISTENERS: [usize; 3] = [1, 3, 10];
 
+/// Writes before each cell's measured seconds (none of them counted).
+const WARM_UP: Duration = Duration::from_secs(2);
+
+/// The quiet spell before each `after_idle` write: longer than the relay's hold at its
+/// shortest interval (10 s; 1 s before the hold was lengthened) plus its back-off to the
+/// longest.
+const IDLE: Duration = Duration::from_secs(12);
+
+/// `after_idle` writes per moderate cell.
+const IDLE_SAMPLES: usize = 4;
+
 const INSERT: &str = "insert into comments (show_id, external_id, author_id, author_name, text) \
                       values ($1, $2, 'writer', 'Writer', 'write path')";
 
@@ -44,6 +62,8 @@ struct Cell {
     errors: u64,
     insert: Latency,
     commit_to_client: Latency,
+    /// Commit -> client of a single write after [`IDLE`] without writes (moderate cells).
+    after_idle: Option<Latency>,
     /// Notifications the server's listener received per second (the doorbells' shape).
     notifications_per_sec: f64,
     /// Changes still not at the subscribers when the drain wait ended.
@@ -135,14 +155,25 @@ async fn cell(
         .add_sse(&b.server, WRITERS, WRITERS, Duration::from_secs(30))
         .await;
     let start_seqs = crate::server::last_seqs(&b.probe, &shows).await?;
-    let notifications_before = b.metric("showfeed_notifications_total").await;
     let insert_latency = Arc::new(Hist::new());
-    let (commits, errors) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
-    let until = Instant::now() + Duration::from_secs(seconds);
+    // Commits in the measured seconds, and all of them (the warm-up's too) for the check
+    // that each made one change.
+    let (commits, all_commits, errors) = (
+        Arc::new(AtomicU64::new(0)),
+        Arc::new(AtomicU64::new(0)),
+        Arc::new(AtomicU64::new(0)),
+    );
+    let measure_from = Instant::now() + WARM_UP;
+    let until = measure_from + Duration::from_secs(seconds);
     let mut writers = Vec::new();
     for (w, show) in shows.iter().copied().enumerate() {
         let sql = crate::server::connect(&b.db.url).await?;
-        let (latency, commits, errors) = (insert_latency.clone(), commits.clone(), errors.clone());
+        let (latency, commits, all_commits, errors) = (
+            insert_latency.clone(),
+            commits.clone(),
+            all_commits.clone(),
+            errors.clone(),
+        );
         let period = rate.map(|r| Duration::from_secs_f64(WRITERS as f64 / r));
         writers.push(tokio::spawn(async move {
             let mut ticker = period.map(|p| {
@@ -162,17 +193,24 @@ async fn cell(
                 let started = Instant::now();
                 match sql.execute(INSERT, &[&show, &external]).await {
                     Ok(_) => {
-                        latency.record(started.elapsed().as_micros() as u64);
-                        commits.fetch_add(1, Relaxed);
+                        all_commits.fetch_add(1, Relaxed);
+                        if started >= measure_from {
+                            latency.record(started.elapsed().as_micros() as u64);
+                            commits.fetch_add(1, Relaxed);
+                        }
                     }
-                    Err(_) => {
+                    Err(_) if started >= measure_from => {
                         errors.fetch_add(1, Relaxed);
                     }
+                    Err(_) => {}
                 }
                 i += 1;
             }
         }));
     }
+    tokio::time::sleep_until(measure_from.into()).await;
+    clients.stats.latency.take();
+    let notifications_before = b.metric("showfeed_notifications_total").await;
     let started = Instant::now();
     let cpu_before = b.marks();
     for w in writers {
@@ -186,13 +224,19 @@ async fn cell(
         .await;
     let notifications = b.metric("showfeed_notifications_total").await - notifications_before;
     let commit_to_client = Latency::of(&clients.stats.latency.take());
+    let after_idle = match rate {
+        Some(_) => Some(after_idle(b, &clients, &shows).await?),
+        None => None,
+    };
     clients.stop().await;
     stop.cancel();
     let commits = commits.load(Relaxed);
-    let changes: i64 = end_seqs.iter().zip(&start_seqs).map(|(e, s)| e - s).sum();
+    let all_commits = all_commits.load(Relaxed) + after_idle.as_ref().map_or(0, |l| l.samples);
+    let final_seqs = crate::server::last_seqs(&b.probe, &shows).await?;
+    let changes: i64 = final_seqs.iter().zip(&start_seqs).map(|(e, s)| e - s).sum();
     anyhow::ensure!(
-        changes as u64 == commits,
-        "{changes} changes for {commits} commits"
+        changes as u64 == all_commits,
+        "{changes} changes for {all_commits} commits"
     );
     let cell = Cell {
         mode,
@@ -203,6 +247,7 @@ async fn cell(
         errors: errors.load(Relaxed),
         insert: Latency::of(&insert_latency.take()),
         commit_to_client,
+        after_idle,
         notifications_per_sec: notifications / elapsed,
         undelivered,
         cpu,
@@ -218,4 +263,23 @@ async fn cell(
         cell.notifications_per_sec,
     );
     Ok(cell)
+}
+
+/// Commit -> client of [`IDLE_SAMPLES`] single writes, each after [`IDLE`] with none.
+async fn after_idle(b: &Bench, clients: &Clients, shows: &[uuid::Uuid]) -> anyhow::Result<Latency> {
+    let sql = crate::server::connect(&b.db.url).await?;
+    let samples = Hist::new();
+    for i in 0..IDLE_SAMPLES {
+        tokio::time::sleep(IDLE).await;
+        clients.stats.latency.take();
+        sql.execute(INSERT, &[&shows[0], &format!("wp-idle-{i}")])
+            .await
+            .context("an after-idle write")?;
+        let seqs = crate::server::last_seqs(&b.probe, shows).await?;
+        let missing = clients.wait_caught_up(&seqs, Duration::from_secs(5)).await;
+        anyhow::ensure!(missing == 0, "an after-idle write did not arrive in 5 s");
+        let arrival = clients.stats.latency.take();
+        samples.record(arrival.max);
+    }
+    Ok(Latency::of(&samples.take()))
 }
