@@ -27,12 +27,15 @@
 //! 10. hotshow (only when named): --hot-clients clients POSTing single comments (`sold N`
 //!     mixed with chat) to one show at --hot-rate comments/s in all; claims checked exact
 //!     (`hotshow`).
+//! 11. affinity (only when named): three nodes, the same shows, subscribers and writes
+//!     routed two ways, spread over the nodes and by show; reads per change (`affinity`).
 //!
 //! Modules: `server` (the database and the server process, API and SQL calls), `sse` (the
 //! raw-socket SSE subscribers, single-show and multiplexed), `poll` (the polling client),
 //! `writer` (the load), `hist` (latency histogram), `procfs` (CPU and memory from /proc),
 //! `queries` (the history and search requests), `report` (the Markdown).
 
+mod affinity;
 mod hist;
 mod hotshow;
 mod poll;
@@ -107,6 +110,9 @@ struct Args {
     /// Commits/s of the writepath phase's moderate-load cells [500].
     #[arg(long, default_value_t = 500.0)]
     writepath_rate: f64,
+    /// Shows, subscribers, changes/s and seconds of each affinity run [30, 900, 300, 20].
+    #[arg(long, value_delimiter = ',', num_args = 4, default_values_t = [30.0, 900.0, 300.0, 20.0])]
+    affinity: Vec<f64>,
     /// Clients of the hotshow phase [2000].
     #[arg(long, default_value_t = 2000)]
     hot_clients: usize,
@@ -268,7 +274,24 @@ impl Clients {
     /// Adds SSE subscribers (show i % shows), at most `in_flight` connecting at a time;
     /// returns when all have their `initial` or `limit` passed.
     async fn add_sse(&mut self, server: &Server, count: usize, in_flight: usize, limit: Duration) {
-        let targets = self.targets(server, "stream", "");
+        self.add_sse_routed(&[server], |_, _| 0, count, in_flight, limit)
+            .await;
+    }
+
+    /// [`Clients::add_sse`] over several nodes: subscriber i of show s connects to node
+    /// `node_of(i, s)`, as a load balancer in front of them would route it.
+    async fn add_sse_routed(
+        &mut self,
+        nodes: &[&Server],
+        node_of: impl Fn(usize, usize) -> usize,
+        count: usize,
+        in_flight: usize,
+        limit: Duration,
+    ) {
+        let targets: Vec<Vec<Arc<Target>>> = nodes
+            .iter()
+            .map(|node| self.targets(node, "stream", ""))
+            .collect();
         let until = Instant::now() + limit;
         let base = self.positions.len();
         for i in base..base + count {
@@ -279,7 +302,7 @@ impl Clients {
             let pos = Position::new(show);
             self.positions.push(pos.clone());
             self.handles.push(tokio::spawn(sse::subscribe(
-                targets[show].clone(),
+                targets[node_of(i, show) % nodes.len()][show].clone(),
                 pos,
                 self.stats.clone(),
                 self.stop.clone(),
@@ -455,18 +478,6 @@ impl Bench {
         m.get(name).copied().unwrap_or(0.0)
     }
 
-    async fn read_queries(&self) -> f64 {
-        let m = self.server.metrics().await.unwrap_or_default();
-        [
-            "showfeed_fetch_queries_total",
-            "showfeed_catchup_queries_total",
-            "showfeed_snapshot_queries_total",
-        ]
-        .iter()
-        .map(|k| m.get(*k).copied().unwrap_or(0.0))
-        .sum()
-    }
-
     async fn create_shows(&self, n: usize, title: &str) -> anyhow::Result<Vec<Uuid>> {
         let mut ids = Vec::with_capacity(n);
         for i in 0..n {
@@ -505,7 +516,7 @@ impl Bench {
             ]
         };
         let c0 = counters(s);
-        let q0 = self.read_queries().await;
+        let q0 = self.server.read_queries().await;
         let x0 = server::xact_commits(&self.probe).await.unwrap_or(0);
         let m0 = self.marks();
         let writes = writer::drive(
@@ -522,7 +533,7 @@ impl Bench {
         let missing = clients.wait_caught_up(&after, drain).await;
         let m1 = self.marks();
         let rss = self.rss();
-        let q1 = self.read_queries().await;
+        let q1 = self.server.read_queries().await;
         let x1 = server::xact_commits(&self.probe).await.unwrap_or(0);
         let c1 = counters(s);
         let latency = s.latency.take();
@@ -1122,6 +1133,20 @@ async fn main() -> anyhow::Result<()> {
                 writepath::run(&bench, args.writepath_seconds, args.writepath_rate)
                     .await
                     .context("writepath phase")?;
+        }
+        if st.runs("affinity") {
+            let [shows, subscribers, rate, seconds] = args.affinity[..] else {
+                anyhow::bail!("--affinity takes shows,subscribers,rate,seconds");
+            };
+            results["affinity"] = affinity::run(
+                &bench,
+                &bin,
+                &extra,
+                &args.out,
+                (shows as usize, subscribers as usize, rate, seconds as u64),
+            )
+            .await
+            .context("affinity phase")?;
         }
         if st.runs("hotshow") {
             results["hotshow"] =

@@ -90,6 +90,7 @@ pub fn markdown(r: &Value) -> String {
     other_table(&mut out, r);
     queries_table(&mut out, r);
     writepath_table(&mut out, r);
+    affinity_table(&mut out, r);
     hotshow_table(&mut out, r);
     targets_table(&mut out, r);
     out
@@ -756,6 +757,45 @@ fn writepath_table(out: &mut String, r: &Value) {
             f(num(&c["notifications_per_sec"]), 0),
             f(cores(&c["cpu"], "machine_busy"), 2),
             c["undelivered"],
+        );
+    }
+    let _ = writeln!(out);
+}
+
+fn affinity_table(out: &mut String, r: &Value) {
+    let a = &r["affinity"];
+    let Some(runs) = a["runs"].as_array() else {
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "#### Show affinity: {} nodes, {} shows, {} subscribers, {} changes/s for {} s per routing\n",
+        a["nodes"], a["shows"], a["subscribers"], a["rate"], a["seconds"]
+    );
+    let _ = writeln!(
+        out,
+        "| routing | changes | Postgres reads per change (all nodes) | by node | nodes' CPU µs per delivery | fan-out p50 / p99 ms | lost / duplicated / undelivered |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---|---:|---:|---:|");
+    for run in runs {
+        let by_node: Vec<String> = run["reads_per_change_per_node"]
+            .as_array()
+            .map(|v| v.iter().map(|x| f(num(x), 2)).collect())
+            .unwrap_or_default();
+        let load = &run["load"];
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} / {} | {} / {} / {} |",
+            run["routing"].as_str().unwrap_or(""),
+            load["changes"],
+            f(num(&run["reads_per_change"]), 2),
+            by_node.join(" / "),
+            f(num(&run["nodes_cpu_us_per_delivery"]), 2),
+            f(num(&load["latency"]["p50_ms"]), 1),
+            f(num(&load["latency"]["p99_ms"]), 1),
+            load["lost"],
+            load["duplicated"],
+            load["undelivered"],
         );
     }
     let _ = writeln!(out);

@@ -73,6 +73,8 @@ pub struct Server {
     pub addr: SocketAddr,
     pub admin_token: String,
     pub viewer_token: String,
+    /// The JWT secret, for more nodes that accept this one's tokens.
+    pub secret: String,
     pub http: reqwest::Client,
 }
 
@@ -163,6 +165,7 @@ impl Server {
             addr,
             admin_token,
             viewer_token,
+            secret: secret.to_owned(),
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(120))
                 .build()?,
@@ -227,6 +230,19 @@ impl Server {
                 Some((name.to_owned(), f64::from_str(value).ok()?))
             })
             .collect())
+    }
+
+    /// The reads of `show_changes` and snapshots this node has run (its /metrics counters).
+    pub async fn read_queries(&self) -> f64 {
+        let m = self.metrics().await.unwrap_or_default();
+        [
+            "showfeed_fetch_queries_total",
+            "showfeed_catchup_queries_total",
+            "showfeed_snapshot_queries_total",
+        ]
+        .iter()
+        .map(|k| m.get(*k).copied().unwrap_or(0.0))
+        .sum()
     }
 
     /// Creates a live show; returns its id.
