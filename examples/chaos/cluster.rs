@@ -75,10 +75,28 @@ impl Cluster {
 
     /// SIGKILLs node `i` and starts it again on the same port.
     pub async fn kill_and_restart(&mut self, i: usize) -> anyhow::Result<()> {
+        self.kill(i);
+        self.start_node(i).await
+    }
+
+    /// SIGKILLs node `i` (no shutdown at all) and leaves it down.
+    pub fn kill(&mut self, i: usize) {
         if let Some(server) = self.nodes[i].take() {
             server.kill();
         }
-        self.start_node(i).await
+    }
+
+    /// The running node that says (in its /metrics) it holds the relay lock.
+    pub async fn relay_node(&self) -> Option<usize> {
+        for (i, node) in self.nodes.iter().enumerate() {
+            let Some(node) = node else { continue };
+            if let Ok(m) = node.metrics().await {
+                if m.get("showfeed_relay_holder") == Some(&1.0) {
+                    return Some(i);
+                }
+            }
+        }
+        None
     }
 
     /// Stops and starts the embedded Postgres (same data directory and port).

@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use rand::seq::SliceRandom;
@@ -24,6 +24,7 @@ use crate::writers::Sql;
 pub enum Fault {
     KillListenerBackend,
     KillNode,
+    KillRelay,
     StopNode,
     RestartPostgres,
     DropConnections,
@@ -31,9 +32,10 @@ pub enum Fault {
     Slowloris,
 }
 
-pub const ALL: [Fault; 7] = [
+pub const ALL: [Fault; 8] = [
     Fault::KillListenerBackend,
     Fault::KillNode,
+    Fault::KillRelay,
     Fault::StopNode,
     Fault::RestartPostgres,
     Fault::DropConnections,
@@ -46,6 +48,7 @@ impl Fault {
         match self {
             Fault::KillListenerBackend => "kill listener backend",
             Fault::KillNode => "SIGKILL + restart node",
+            Fault::KillRelay => "SIGKILL + restart the relay's node",
             Fault::StopNode => "SIGSTOP node 20 s",
             Fault::RestartPostgres => "restart Postgres",
             Fault::DropConnections => "drop 30% of connections",
@@ -65,16 +68,36 @@ const BURST: usize = 600;
 const SLOWLORIS_SOCKETS: usize = 300;
 const SLOWLORIS_FOR: Duration = Duration::from_secs(15);
 
-/// Puts `fault` in place; returns a description for the log.
+/// How long a new relay may take to be elected before the fault counts as failed.
+const TAKEOVER_LIMIT: Duration = Duration::from_secs(30);
+
+/// What an injection did.
+pub struct Injected {
+    /// For the log.
+    pub what: String,
+    /// For a killed relay: from the SIGKILL to another node's saying it holds the lock.
+    pub relay_takeover: Option<Duration>,
+}
+
+impl From<String> for Injected {
+    fn from(what: String) -> Self {
+        Injected {
+            what,
+            relay_takeover: None,
+        }
+    }
+}
+
+/// Puts `fault` in place.
 pub async fn inject(
     fault: Fault,
     cluster: &mut Cluster,
     sql: &Sql,
     subs: &[Arc<Sub>],
     shows: &[Uuid],
-) -> anyhow::Result<String> {
+) -> anyhow::Result<Injected> {
     let node = rand::thread_rng().gen_range(0..cluster.addrs.len());
-    match fault {
+    let what = match fault {
         Fault::KillListenerBackend => {
             let client = sql.get().await?;
             let rows = client
@@ -85,14 +108,32 @@ pub async fn inject(
                 )
                 .await
                 .context("terminating the listeners' backends")?;
-            Ok(format!("terminated {} listener backends", rows.len()))
+            format!("terminated {} listener backends", rows.len())
         }
         Fault::KillNode => {
             cluster
                 .kill_and_restart(node)
                 .await
                 .with_context(|| format!("SIGKILL and restart of node {node}"))?;
-            Ok(format!("node {node} killed and started again"))
+            format!("node {node} killed and started again")
+        }
+        Fault::KillRelay => {
+            let relay = wait_for_relay(cluster).await?;
+            let killed = Instant::now();
+            cluster.kill(relay);
+            let next = wait_for_relay(cluster).await?;
+            let takeover = killed.elapsed();
+            cluster
+                .start_node(relay)
+                .await
+                .with_context(|| format!("restarting node {relay}"))?;
+            return Ok(Injected {
+                what: format!(
+                    "relay node {relay} killed; node {next} took the relay over in {} ms",
+                    takeover.as_millis()
+                ),
+                relay_takeover: Some(takeover),
+            });
         }
         Fault::StopNode => {
             let pid = cluster.pid(node).context("node is not running")? as i32;
@@ -103,11 +144,11 @@ pub async fn inject(
                 // SAFETY: as above; if the node was killed meanwhile this is a no-op.
                 unsafe { libc::kill(pid, libc::SIGCONT) };
             });
-            Ok(format!("node {node} (pid {pid}) stopped for {STOP_FOR:?}"))
+            format!("node {node} (pid {pid}) stopped for {STOP_FOR:?}")
         }
         Fault::RestartPostgres => {
             cluster.restart_postgres()?;
-            Ok("Postgres stopped and started".into())
+            "Postgres stopped and started".into()
         }
         Fault::DropConnections => {
             let mut rng = rand::thread_rng();
@@ -115,7 +156,7 @@ pub async fn inject(
             for sub in subs.choose_multiple(&mut rng, n) {
                 sub.drop_now.notify_one();
             }
-            Ok(format!("{n} subscribers told to reconnect"))
+            format!("{n} subscribers told to reconnect")
         }
         Fault::SlowSubscriber => {
             let slow: Vec<Arc<Sub>> = subs.iter().filter(|s| s.slow).cloned().collect();
@@ -135,18 +176,32 @@ pub async fn inject(
             for sub in &slow {
                 sub.paused.store(false, Relaxed);
             }
-            Ok(format!(
+            format!(
                 "{} slow subscribers stopped reading for {SLOW_FOR:?} under {written} 2 kB comments",
                 slow.len()
-            ))
+            )
         }
         Fault::Slowloris => {
             let addr = cluster.addrs[node];
             tokio::spawn(slowloris(addr));
-            Ok(format!(
-                "{SLOWLORIS_SOCKETS} slowloris sockets on node {node}"
-            ))
+            format!("{SLOWLORIS_SOCKETS} slowloris sockets on node {node}")
         }
+    };
+    Ok(what.into())
+}
+
+/// The node holding the relay lock, waiting up to TAKEOVER_LIMIT for one.
+async fn wait_for_relay(cluster: &Cluster) -> anyhow::Result<usize> {
+    let until = Instant::now() + TAKEOVER_LIMIT;
+    loop {
+        if let Some(node) = cluster.relay_node().await {
+            return Ok(node);
+        }
+        anyhow::ensure!(
+            Instant::now() < until,
+            "no node held the relay lock within {TAKEOVER_LIMIT:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
 

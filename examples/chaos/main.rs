@@ -88,6 +88,8 @@ struct Record {
     fault: Fault,
     /// None: not recovered within the timeout.
     recovery: Option<Duration>,
+    /// For a killed relay: until another node held the relay lock (the doorbell's pause).
+    relay_takeover: Option<Duration>,
 }
 
 #[tokio::main]
@@ -173,16 +175,23 @@ async fn main() -> anyhow::Result<()> {
         if round.is_empty() {
             round = faults::ALL.to_vec();
             round.shuffle(&mut rand::thread_rng());
+            // In relay mode the relay's own death comes first (faults are popped from the
+            // end), so even CI's short run measures a takeover.
+            if args.doorbell == "relay" && records.is_empty() {
+                round.retain(|f| *f != Fault::KillRelay);
+                round.push(Fault::KillRelay);
+            }
         }
         let fault = round.pop().context("no faults")?;
         let injected = Instant::now();
-        let what = match faults::inject(fault, &mut cluster, &sql, &subs, &shows).await {
-            Ok(what) => what,
+        let done = match faults::inject(fault, &mut cluster, &sql, &subs, &shows).await {
+            Ok(done) => done,
             Err(e) => {
                 eprintln!("chaos: injecting {}: {e:#}", fault.name());
                 records.push(Record {
                     fault,
                     recovery: None,
+                    relay_takeover: None,
                 });
                 continue;
             }
@@ -195,14 +204,19 @@ async fn main() -> anyhow::Result<()> {
         };
         let recovery = recover(&sql, &shows, &subs, from, timeout).await;
         eprintln!(
-            "chaos: t={:>4}s {what}: {}",
+            "chaos: t={:>4}s {}: {}",
             started.elapsed().as_secs(),
+            done.what,
             match recovery {
                 Some(d) => format!("recovered in {} ms", d.as_millis()),
                 None => "NOT recovered".into(),
             }
         );
-        records.push(Record { fault, recovery });
+        records.push(Record {
+            fault,
+            recovery,
+            relay_takeover: done.relay_takeover,
+        });
     }
 
     stop_writers.cancel();
@@ -326,6 +340,19 @@ fn report(records: &[Record], o: &check::Outcome) -> String {
             kind.name(),
             list.len(),
             ms.len()
+        );
+    }
+    let mut takeovers: Vec<u128> = records
+        .iter()
+        .filter_map(|r| r.relay_takeover)
+        .map(|d| d.as_millis())
+        .collect();
+    takeovers.sort_unstable();
+    if let (Some(max), Some(median)) = (takeovers.last(), takeovers.get(takeovers.len() / 2)) {
+        s += &format!(
+            "\nRelay takeovers (SIGKILL of the relay's node to another node holding the lock): \
+             {}, max {max} ms, median {median} ms\n",
+            takeovers.len()
         );
     }
     s += &format!(
