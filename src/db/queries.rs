@@ -44,6 +44,7 @@ sql!(TERMINATE_STUCK_LISTENERS, "listener/terminate_stuck.sql");
 sql!(RELAY_TRY_LEAD, "relay/try_lead.sql");
 sql!(RELAY_LOOK, "relay/look.sql");
 sql!(RELAY_RING, "relay/ring.sql");
+sql!(RELAY_DEPOSE, "relay/depose.sql");
 sql!(DOORBELL_MODE, "relay/mode.sql");
 sql!(SET_DOORBELL_MODE, "relay/set_mode.sql");
 
@@ -86,6 +87,7 @@ pub const ALL: &[(&str, &str)] = &[
     ("RELAY_TRY_LEAD", RELAY_TRY_LEAD),
     ("RELAY_LOOK", RELAY_LOOK),
     ("RELAY_RING", RELAY_RING),
+    ("RELAY_DEPOSE", RELAY_DEPOSE),
     ("DOORBELL_MODE", DOORBELL_MODE),
     ("SET_DOORBELL_MODE", SET_DOORBELL_MODE),
 ];

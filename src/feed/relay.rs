@@ -12,6 +12,10 @@
 //! that read `relay` just before a switch back to `trigger` is rung for whenever it
 //! commits, and in trigger mode a look finds nothing and costs an index probe.
 //!
+//! A holder that stops looking without dying (SIGSTOP, a stalled runtime, a cut-off node
+//! before its keepalives end the session) keeps the lock; waiters end its session when it
+//! has sent no look for far longer than any look interval (`sql/relay/depose.sql`).
+//!
 //! A new relay does not know what its predecessor rang, so its first look rings `*` ("look
 //! at the log"): every node re-reads its shows from their cursors. That, like any late or
 //! missed doorbell, costs reads, never a change: the readers go by seq.
@@ -29,7 +33,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::session::{log_loss, Backoff, SessionError};
 use crate::db::queries;
-use crate::observability::Metrics;
+use crate::observability::{self, Metrics};
 
 /// The advisory lock whose holder is the relay ("SHOWRELY"; per database, as all advisory
 /// locks are).
@@ -49,6 +53,9 @@ const MAX_PAYLOADS: usize = 20;
 /// for ~3.5% of a Postgres core here (200 looks/s); only after a quiet spell this long
 /// does a change wait up to `poll_max`.
 const HOLD: Duration = Duration::from_secs(10);
+
+/// The shortest idle time after which a relay's session counts as frozen.
+const FROZEN_AFTER_MIN: Duration = Duration::from_secs(3);
 
 /// A look or a ring slower than this counts as a dead connection.
 const LOOK_TIMEOUT: Duration = Duration::from_secs(5);
@@ -124,7 +131,9 @@ async fn relay_once(
     });
     backoff.reset();
 
-    // The election: wait for the lock, a lock_timeout at a time.
+    // The election: wait for the lock, a lock_timeout at a time; between waits, end a
+    // frozen holder's session (see `depose`).
+    let frozen_after = frozen_after(settings);
     loop {
         let wait = client.query_one(queries::RELAY_TRY_LEAD, &[&RELAY_LOCK]);
         tokio::select! {
@@ -132,7 +141,9 @@ async fn relay_once(
             result = &mut closed_rx => return Err(closed(result)),
             result = wait => match result {
                 Ok(_) => break,
-                Err(e) if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => continue,
+                Err(e) if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => {
+                    depose(&client, metrics, frozen_after).await?;
+                }
                 Err(e) => return Err(e.into()),
             },
         }
@@ -160,6 +171,53 @@ async fn relay_once(
             _ = tokio::time::sleep_until(started + interval) => {}
         }
     }
+}
+
+/// How long a holder's session may sit without a look before waiters take it for frozen:
+/// far past the longest look interval (this node's; the nodes of a database are meant to
+/// share settings), and never under FROZEN_AFTER_MIN.
+fn frozen_after(settings: &RelaySettings) -> Duration {
+    (settings.poll_max * 20).max(FROZEN_AFTER_MIN)
+}
+
+/// Ends the relay's session when it has sent no look for `frozen_after`: a stopped or
+/// stalled holder keeps its lock (its session is alive; the kernel answers keepalives),
+/// and while it does no relay-mode writer is rung for on any node. The advisory lock
+/// alone only sees a holder that dies. The frozen node, if it wakes, finds its session
+/// gone and waits for the lock again; the new relay rings `*`, so nothing is missed.
+async fn depose(
+    client: &tokio_postgres::Client,
+    metrics: &Metrics,
+    frozen_after: Duration,
+) -> Result<(), tokio_postgres::Error> {
+    let ended = match client
+        .query(
+            queries::RELAY_DEPOSE,
+            &[&RELAY_LOCK, &frozen_after.as_secs_f64()],
+        )
+        .await
+    {
+        Ok(rows) => rows,
+        // The holder runs as another role (e.g. a superuser): say so, keep waiting.
+        Err(e) if e.code() == Some(&SqlState::INSUFFICIENT_PRIVILEGE) => {
+            tracing::warn!(
+                error = %observability::error_chain(&e),
+                "the relay looks frozen but its session is another role's: give every node the same role"
+            );
+            return Ok(());
+        }
+        Err(e) => return Err(e),
+    };
+    for row in &ended {
+        let pid: i32 = row.get("pid");
+        tracing::warn!(
+            pid,
+            idle_secs = frozen_after.as_secs_f64(),
+            "the relay's session sent no look for longer than any look interval: ended it so another node relays"
+        );
+        metrics.relay_deposed.fetch_add(1, Relaxed);
+    }
+    Ok(())
 }
 
 /// The connection task's result as the session's error.

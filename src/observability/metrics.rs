@@ -263,6 +263,8 @@ pub struct Metrics {
     pub relay_notifies: Counter,
     /// Shows the relay rang for (one per show per look that found it advanced).
     pub relay_shows_rung: Counter,
+    /// Frozen relays whose sessions this node ended (`sql/relay/depose.sql`).
+    pub relay_deposed: Counter,
     /// From the oldest unrung row's transaction start to the look that found it, last look.
     pub relay_lag: Seconds,
     /// Group transactions of comment ingest (one per group of concurrent requests).
@@ -417,6 +419,11 @@ impl Metrics {
                 "relay_shows_rung",
                 "Shows the relay rang for, one per show per look",
                 &self.relay_shows_rung,
+            ),
+            (
+                "relay_deposed",
+                "Frozen relays (holders idle far past any look interval) whose sessions this node ended",
+                &self.relay_deposed,
             ),
             (
                 "ingest_groups",

@@ -278,6 +278,82 @@ async fn switching_modes_under_load_loses_and_delays_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn killing_the_relays_node_hands_the_relay_over_and_loses_nothing() {
+    hand_the_relay_over_under_load(libc::SIGKILL).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_frozen_relay_is_deposed_by_another_node_and_loses_nothing() {
+    // SIGSTOP: the holder's session lives on (the kernel answers for it), so its lock
+    // would never free; the waiter must end it.
+    hand_the_relay_over_under_load(libc::SIGSTOP).await;
+}
+
+/// Which of `nodes` holds the relay (waiting up to 10 s for one to).
+async fn relay_among(nodes: &[ChildNode]) -> usize {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        for (i, node) in nodes.iter().enumerate() {
+            if node.metric("relay_holder").await == 1.0 {
+                return i;
+            }
+        }
+        assert!(Instant::now() < deadline, "no node became the relay");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_live_relay_is_never_deposed_busy_or_idle() {
+    // Past the 10 s hold, so the relay's looks back off to their longest interval (150 ms
+    // here: the frozen threshold is then its 3 s floor); a waiter asks every second.
+    let app = spawn_app_with(|config| config.relay.relay = false).await;
+    set_doorbell(&app.sql().await, "relay").await;
+    let show = app.create_show("live").await;
+    let env = [("RELAY_POLL_MAX_MS", "150")];
+    let nodes = [
+        ChildNode::start(&app, &env).await,
+        ChildNode::start(&app, &env).await,
+    ];
+    let holder = relay_among(&nodes).await;
+    let session = relay_pid(&app).await;
+    let sql = app.sql().await;
+    for i in 0..20 {
+        insert_one(&sql, show, &format!("busy{i}")).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(13)).await;
+    assert_eq!(
+        relay_pid(&app).await,
+        session,
+        "the relay's session was ended although its node never stopped"
+    );
+    for node in &nodes {
+        assert_eq!(
+            node.metric("relay_deposed_total").await,
+            0.0,
+            "a waiter ended a live relay's session"
+        );
+    }
+    assert_eq!(
+        nodes[holder].metric("relay_holder").await,
+        1.0,
+        "the relay moved although its node never stopped"
+    );
+    let mut stream = nodes[1 - holder].stream(&app.token, show).await;
+    let start = stream.next().await.seq();
+    insert_one(&sql, show, "after the quiet").await;
+    assert_eq!(
+        stream.next().await.seq(),
+        start + 1,
+        "the idle relay still rings"
+    );
+}
+
+/// Two child nodes in the relay election, a writer in relay mode, a subscriber on one
+/// node; `fault` hits the relay's node under load. The other node must take the relay
+/// over and its subscriber get every change once, in order. After a SIGSTOP the frozen
+/// node is woken and must stand back as a waiter, with the new relay still ringing.
+async fn hand_the_relay_over_under_load(fault: i32) {
     // The in-process node stands down from the election: the relay is one of the two.
     let app = spawn_app_with(|config| config.relay.relay = false).await;
     set_doorbell(&app.sql().await, "relay").await;
@@ -286,22 +362,7 @@ async fn killing_the_relays_node_hands_the_relay_over_and_loses_nothing() {
         ChildNode::start(&app, &[]).await,
         ChildNode::start(&app, &[]).await,
     ];
-    let holder = {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let mut held = None;
-            for (i, node) in nodes.iter().enumerate() {
-                if node.metric("relay_holder").await == 1.0 {
-                    held = Some(i);
-                }
-            }
-            if let Some(i) = held {
-                break i;
-            }
-            assert!(Instant::now() < deadline, "neither node became the relay");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    };
+    let holder = relay_among(&nodes).await;
     let survivor = &nodes[1 - holder];
     let mut stream = survivor.stream(&app.token, show).await;
     let start = stream.next().await.seq();
@@ -321,25 +382,48 @@ async fn killing_the_relays_node_hands_the_relay_over_and_loses_nothing() {
         })
     };
     tokio::time::sleep(Duration::from_millis(500)).await;
-    nodes[holder].signal(libc::SIGKILL);
-    let killed = Instant::now();
+    nodes[holder].signal(fault);
+    let hit = Instant::now();
     let took_over = loop {
         if survivor.metric("relay_holder").await == 1.0 {
-            break killed.elapsed();
+            break hit.elapsed();
         }
         assert!(
-            killed.elapsed() < Duration::from_secs(15),
+            hit.elapsed() < Duration::from_secs(15),
             "no node took the relay over"
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     };
+    if fault == libc::SIGSTOP {
+        assert_eq!(
+            survivor.metric("relay_deposed_total").await,
+            1.0,
+            "the survivor ended the frozen relay's session"
+        );
+        nodes[holder].signal(libc::SIGCONT);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while nodes[holder].metric("relay_holder").await != 0.0 {
+            assert!(
+                Instant::now() < deadline,
+                "the woken node still says it holds the relay"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(
+            survivor.metric("relay_holder").await,
+            1.0,
+            "the relay stays with the node that took it over"
+        );
+    }
     tokio::time::sleep(Duration::from_millis(500)).await;
     stop.store(true, Relaxed);
     writer.await.unwrap();
     let total = written.load(Relaxed) as i64;
     let events = stream.until_seq(start + total).await;
     assert_exact_seqs(&events, start + 1, start + total);
-    println!("the relay was taken over {took_over:?} after its node's SIGKILL; {total} changes, each once");
+    println!(
+        "the relay was taken over {took_over:?} after signal {fault} to its node; {total} changes, each once"
+    );
 }
 
 #[tokio::test]
