@@ -86,10 +86,13 @@ impl Cluster {
         }
     }
 
-    /// The running node that says (in its /metrics) it holds the relay lock.
-    pub async fn relay_node(&self) -> Option<usize> {
+    /// The running node that says (in its /metrics) it holds the relay lock; `skip` is
+    /// not asked.
+    pub async fn relay_node(&self, skip: Option<usize>) -> Option<usize> {
         for (i, node) in self.nodes.iter().enumerate() {
-            let Some(node) = node else { continue };
+            let Some(node) = node.as_ref().filter(|_| Some(i) != skip) else {
+                continue;
+            };
             if let Ok(m) = node.metrics().await {
                 if m.get("showfeed_relay_holder") == Some(&1.0) {
                     return Some(i);

@@ -49,7 +49,7 @@ impl Fault {
             Fault::KillListenerBackend => "kill listener backend",
             Fault::KillNode => "SIGKILL + restart node",
             Fault::KillRelay => "SIGKILL + restart the relay's node",
-            Fault::StopNode => "SIGSTOP node 20 s",
+            Fault::StopNode => "SIGSTOP the relay's node 20 s",
             Fault::RestartPostgres => "restart Postgres",
             Fault::DropConnections => "drop 30% of connections",
             Fault::SlowSubscriber => "slow subscribers",
@@ -118,10 +118,10 @@ pub async fn inject(
             format!("node {node} killed and started again")
         }
         Fault::KillRelay => {
-            let relay = wait_for_relay(cluster).await?;
+            let relay = wait_for_relay(cluster, None).await?;
             let killed = Instant::now();
             cluster.kill(relay);
-            let next = wait_for_relay(cluster).await?;
+            let next = wait_for_relay(cluster, None).await?;
             let takeover = killed.elapsed();
             cluster
                 .start_node(relay)
@@ -136,15 +136,28 @@ pub async fn inject(
             });
         }
         Fault::StopNode => {
+            // The relay's node: frozen, it keeps the relay lock, so the others must end
+            // its session (in either mode; in relay mode every node's writers wait on it).
+            let node = wait_for_relay(cluster, None).await?;
             let pid = cluster.pid(node).context("node is not running")? as i32;
             // SAFETY: plain kill(2) on a child we started.
             unsafe { libc::kill(pid, libc::SIGSTOP) };
+            let stopped = Instant::now();
+            let next = wait_for_relay(cluster, Some(node)).await;
+            let takeover = stopped.elapsed();
             tokio::spawn(async move {
-                tokio::time::sleep(STOP_FOR).await;
+                tokio::time::sleep_until((stopped + STOP_FOR).into()).await;
                 // SAFETY: as above; if the node was killed meanwhile this is a no-op.
                 unsafe { libc::kill(pid, libc::SIGCONT) };
             });
-            format!("node {node} (pid {pid}) stopped for {STOP_FOR:?}")
+            let next = next?;
+            return Ok(Injected {
+                what: format!(
+                    "relay node {node} (pid {pid}) stopped for {STOP_FOR:?}; node {next} took the relay over in {} ms",
+                    takeover.as_millis()
+                ),
+                relay_takeover: Some(takeover),
+            });
         }
         Fault::RestartPostgres => {
             cluster.restart_postgres()?;
@@ -190,11 +203,12 @@ pub async fn inject(
     Ok(what.into())
 }
 
-/// The node holding the relay lock, waiting up to TAKEOVER_LIMIT for one.
-async fn wait_for_relay(cluster: &Cluster) -> anyhow::Result<usize> {
+/// The node holding the relay lock, waiting up to TAKEOVER_LIMIT for one; `frozen` is
+/// not asked (a stopped node would not answer).
+async fn wait_for_relay(cluster: &Cluster, frozen: Option<usize>) -> anyhow::Result<usize> {
     let until = Instant::now() + TAKEOVER_LIMIT;
     loop {
-        if let Some(node) = cluster.relay_node().await {
+        if let Some(node) = cluster.relay_node(frozen).await {
             return Ok(node);
         }
         anyhow::ensure!(

@@ -342,18 +342,21 @@ fn report(records: &[Record], o: &check::Outcome) -> String {
             ms.len()
         );
     }
-    let mut takeovers: Vec<u128> = records
-        .iter()
-        .filter_map(|r| r.relay_takeover)
-        .map(|d| d.as_millis())
-        .collect();
-    takeovers.sort_unstable();
-    if let (Some(max), Some(median)) = (takeovers.last(), takeovers.get(takeovers.len() / 2)) {
-        s += &format!(
-            "\nRelay takeovers (SIGKILL of the relay's node to another node holding the lock): \
-             {}, max {max} ms, median {median} ms\n",
-            takeovers.len()
-        );
+    for kind in faults::ALL {
+        let mut takeovers: Vec<u128> = records
+            .iter()
+            .filter(|r| r.fault == kind)
+            .filter_map(|r| r.relay_takeover)
+            .map(|d| d.as_millis())
+            .collect();
+        takeovers.sort_unstable();
+        if let (Some(max), Some(median)) = (takeovers.last(), takeovers.get(takeovers.len() / 2)) {
+            s += &format!(
+                "\nRelay takeovers after {}: {}, max {max} ms, median {median} ms (until another node held the relay lock)\n",
+                kind.name(),
+                takeovers.len()
+            );
+        }
     }
     s += &format!(
         "\n| deliveries | lost | duplicated | out-of-order | reinitials |\n\
