@@ -75,8 +75,22 @@ const TAKEOVER_LIMIT: Duration = Duration::from_secs(30);
 pub struct Injected {
     /// For the log.
     pub what: String,
-    /// For a killed relay: from the SIGKILL to another node's saying it holds the lock.
+    /// For a fault on the relay's node: from the signal to another node's saying it
+    /// holds the lock.
     pub relay_takeover: Option<Duration>,
+}
+
+impl Injected {
+    /// `what`, and that node `next` took the relay over `took` after the fault.
+    fn relay_moved(what: String, next: usize, took: Duration) -> Self {
+        Injected {
+            what: format!(
+                "{what}; node {next} took the relay over in {} ms",
+                took.as_millis()
+            ),
+            relay_takeover: Some(took),
+        }
+    }
 }
 
 impl From<String> for Injected {
@@ -122,18 +136,16 @@ pub async fn inject(
             let killed = Instant::now();
             cluster.kill(relay);
             let next = wait_for_relay(cluster, None).await?;
-            let takeover = killed.elapsed();
+            let took = killed.elapsed();
             cluster
                 .start_node(relay)
                 .await
                 .with_context(|| format!("restarting node {relay}"))?;
-            return Ok(Injected {
-                what: format!(
-                    "relay node {relay} killed; node {next} took the relay over in {} ms",
-                    takeover.as_millis()
-                ),
-                relay_takeover: Some(takeover),
-            });
+            return Ok(Injected::relay_moved(
+                format!("relay node {relay} killed"),
+                next,
+                took,
+            ));
         }
         Fault::StopNode => {
             // The relay's node: frozen, it keeps the relay lock, so the others must end
@@ -144,20 +156,17 @@ pub async fn inject(
             unsafe { libc::kill(pid, libc::SIGSTOP) };
             let stopped = Instant::now();
             let next = wait_for_relay(cluster, Some(node)).await;
-            let takeover = stopped.elapsed();
+            let took = stopped.elapsed();
             tokio::spawn(async move {
                 tokio::time::sleep_until((stopped + STOP_FOR).into()).await;
                 // SAFETY: as above; if the node was killed meanwhile this is a no-op.
                 unsafe { libc::kill(pid, libc::SIGCONT) };
             });
-            let next = next?;
-            return Ok(Injected {
-                what: format!(
-                    "relay node {node} (pid {pid}) stopped for {STOP_FOR:?}; node {next} took the relay over in {} ms",
-                    takeover.as_millis()
-                ),
-                relay_takeover: Some(takeover),
-            });
+            return Ok(Injected::relay_moved(
+                format!("relay node {node} (pid {pid}) stopped for {STOP_FOR:?}"),
+                next?,
+                took,
+            ));
         }
         Fault::RestartPostgres => {
             cluster.restart_postgres()?;

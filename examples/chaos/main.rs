@@ -88,7 +88,8 @@ struct Record {
     fault: Fault,
     /// None: not recovered within the timeout.
     recovery: Option<Duration>,
-    /// For a killed relay: until another node held the relay lock (the doorbell's pause).
+    /// For a fault on the relay's node: until another node held the relay lock (the
+    /// doorbell's pause).
     relay_takeover: Option<Duration>,
 }
 
