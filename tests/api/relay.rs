@@ -288,6 +288,19 @@ async fn a_frozen_relay_is_deposed_by_another_node_and_loses_nothing() {
     hand_the_relay_over_under_load(libc::SIGSTOP).await;
 }
 
+/// A database in relay mode with a live show, and two child nodes (with `env`) standing
+/// in the relay election; the in-process node stands down, so the relay is one of the two.
+async fn relay_election(env: &[(&str, &str)]) -> (TestApp, Uuid, [ChildNode; 2]) {
+    let app = spawn_app_with(|config| config.relay.relay = false).await;
+    set_doorbell(&app.sql().await, "relay").await;
+    let show = app.create_show("live").await;
+    let nodes = [
+        ChildNode::start(&app, env).await,
+        ChildNode::start(&app, env).await,
+    ];
+    (app, show, nodes)
+}
+
 /// Which of `nodes` holds the relay (waiting up to 10 s for one to).
 async fn relay_among(nodes: &[ChildNode]) -> usize {
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -306,14 +319,7 @@ async fn relay_among(nodes: &[ChildNode]) -> usize {
 async fn a_live_relay_is_never_deposed_busy_or_idle() {
     // Past the 10 s hold, so the relay's looks back off to their longest interval (150 ms
     // here: the frozen threshold is then its 3 s floor); a waiter asks every second.
-    let app = spawn_app_with(|config| config.relay.relay = false).await;
-    set_doorbell(&app.sql().await, "relay").await;
-    let show = app.create_show("live").await;
-    let env = [("RELAY_POLL_MAX_MS", "150")];
-    let nodes = [
-        ChildNode::start(&app, &env).await,
-        ChildNode::start(&app, &env).await,
-    ];
+    let (app, show, nodes) = relay_election(&[("RELAY_POLL_MAX_MS", "150")]).await;
     let holder = relay_among(&nodes).await;
     let session = relay_pid(&app).await;
     let sql = app.sql().await;
@@ -354,14 +360,7 @@ async fn a_live_relay_is_never_deposed_busy_or_idle() {
 /// over and its subscriber get every change once, in order. After a SIGSTOP the frozen
 /// node is woken and must stand back as a waiter, with the new relay still ringing.
 async fn hand_the_relay_over_under_load(fault: i32) {
-    // The in-process node stands down from the election: the relay is one of the two.
-    let app = spawn_app_with(|config| config.relay.relay = false).await;
-    set_doorbell(&app.sql().await, "relay").await;
-    let show = app.create_show("live").await;
-    let nodes = [
-        ChildNode::start(&app, &[]).await,
-        ChildNode::start(&app, &[]).await,
-    ];
+    let (app, show, nodes) = relay_election(&[]).await;
     let holder = relay_among(&nodes).await;
     let survivor = &nodes[1 - holder];
     let mut stream = survivor.stream(&app.token, show).await;
