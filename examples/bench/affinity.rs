@@ -55,16 +55,9 @@ pub async fn run(
     for n in 1..NODES {
         let addr = format!("127.0.0.1:{}", free_port()?).parse()?;
         let log = out.join(format!("affinity-node{n}.log"));
-        let peer = Server::start_at(
-            &bin.to_path_buf(),
-            &b.db,
-            log,
-            extra_env,
-            addr,
-            &b.server.secret,
-        )
-        .await
-        .with_context(|| format!("starting affinity node {n}"))?;
+        let peer = Server::start_at(bin, &b.db, log, extra_env, addr, &b.server.secret)
+            .await
+            .with_context(|| format!("starting affinity node {n}"))?;
         peers.push(peer);
     }
     let mut nodes: Vec<&Server> = vec![&b.server];

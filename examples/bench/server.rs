@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
@@ -108,7 +108,7 @@ pub fn free_port() -> anyhow::Result<u16> {
 impl Server {
     /// Starts `showfeed serve` on a free loopback port and waits until it is ready.
     pub async fn start(
-        bin: &PathBuf,
+        bin: &Path,
         db: &Database,
         log: PathBuf,
         extra_env: &[(String, String)],
@@ -122,7 +122,7 @@ impl Server {
     /// Starts `showfeed serve` on `addr` with JWT secret `secret` (several nodes that
     /// share a secret accept each other's tokens; a restarted node keeps its port).
     pub async fn start_at(
-        bin: &PathBuf,
+        bin: &Path,
         db: &Database,
         log: PathBuf,
         extra_env: &[(String, String)],
